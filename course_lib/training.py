@@ -10,6 +10,7 @@ learner (none in stored notebook outputs, see :mod:`course_lib.progress`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +94,21 @@ def make_model(
     return SequenceModel(layer, hidden_size, out_features)
 
 
+@contextmanager
+def one_thread():
+    """Run PyTorch on one thread inside the block (restored after).
+
+    The course's models are small: splitting their matrix products over threads costs more than it saves
+    on a laptop CPU (several times slower on a busy 2-core machine), and one thread is reproducible.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 @dataclass
 class History:
     """What :func:`train` records: the training loss at every step and evaluations every few steps."""
@@ -162,6 +178,12 @@ def train(
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    with one_thread():
+        return _train_loop(model, batch_fn, steps, lr, loss, clip_norm, eval_data, eval_every, stop_below,
+                           seed, desc)
+
+
+def _train_loop(model, batch_fn, steps, lr, loss, clip_norm, eval_data, eval_every, stop_below, seed, desc):
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     criterion = _loss_fn(loss)
