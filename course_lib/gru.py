@@ -37,8 +37,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.activations import ACTIVATIONS, get_activation
-from course_lib.rnn import _positive_int, _sequence, _state, _upstream
-from course_lib.validation import as_float_array, check_keys, check_shape
+from course_lib.validation import (
+    as_float_array,
+    check_keys,
+    check_sequence,
+    check_shape,
+    positive_int,
+    state_or_zeros,
+    upstream_or_zeros,
+)
 
 __all__ = [
     "GRU_PARAM_NAMES",
@@ -107,7 +114,7 @@ def init_gru_params(
         ``b_r, b_z, b_h, b_hh_rec`` of shape (h,).
     """
     _check_config(config)
-    d, h = _positive_int("d", d), _positive_int("h", h)
+    d, h = positive_int("d", d), positive_int("h", h)
     s = 1.0 / np.sqrt(h) if scale is None else float(scale)
     rng = np.random.default_rng(rng)
     params = {}
@@ -184,7 +191,7 @@ def gru_step(X_t, H_prev, params, config: GRUConfig = GRUConfig()):
     params, d, h = _check_params(params)
     X_t = as_float_array("X_t", X_t, ndim=2, what="(n, d)")
     check_shape("X_t", X_t, (None, d), what="(n, d)")
-    H_prev = _state("H_prev", H_prev, X_t.shape[0], h, np.result_type(X_t, params["W_hh"]))
+    H_prev = state_or_zeros("H_prev", H_prev, X_t.shape[0], h, np.result_type(X_t, params["W_hh"]))
     return _gru_step(X_t, H_prev, params, config)
 
 
@@ -262,9 +269,9 @@ def gru_forward(X, params, H_0=None, config: GRUConfig = GRUConfig()):
     """
     config = _check_config(config)
     params, d, h = _check_params(params)
-    X = _sequence(X, d)
+    X = check_sequence(X, d)
     n, T, _ = X.shape
-    H_0 = _state("H_0", H_0, n, h, np.result_type(X, params["W_hh"]))
+    H_0 = state_or_zeros("H_0", H_0, n, h, np.result_type(X, params["W_hh"]))
 
     H_t, steps, states = H_0, [], []
     for t in range(T):
@@ -304,8 +311,8 @@ def gru_backward(dH, cache, dH_T=None):
     steps, X = cache["steps"], cache["X"]
     n, T, d = X.shape
     h = cache["H_0"].shape[1]
-    dH = _upstream("dH", dH, (n, T, h), X.dtype)
-    dH_next = _upstream("dH_T", dH_T, (n, h), X.dtype)
+    dH = upstream_or_zeros("dH", dH, (n, T, h), X.dtype)
+    dH_next = upstream_or_zeros("dH_T", dH_T, (n, h), X.dtype)
 
     dX = np.zeros((n, T, d), dtype=np.result_type(X, dH))
     grads = {k: np.zeros(v.shape, dtype=np.result_type(v, dH)) for k, v in cache["params"].items()}

@@ -31,8 +31,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS, get_activation
-from .rnn import _check_cache, _positive_int, _sequence, _state, _upstream
-from .validation import as_float_array, check_keys, check_shape
+from .validation import (
+    as_float_array,
+    check_cache,
+    check_keys,
+    check_sequence,
+    check_shape,
+    positive_int,
+    state_or_zeros,
+    upstream_or_zeros,
+)
 
 __all__ = [
     "LSTMConfig",
@@ -133,7 +141,7 @@ def init_lstm_params(
     dict
         ``W_x?`` (d, h), ``W_h?`` (h, h), ``b_?`` (h,) zeros except ``b_f``, and ``p_?`` (h,) with peepholes.
     """
-    d, h = _positive_int("d", d), _positive_int("h", h)
+    d, h = positive_int("d", d), positive_int("h", h)
     _check_config(config)
     if forget_bias != 0.0 and not config.forget_gate:
         raise ValueError(f"forget_bias={forget_bias!r} but config has no forget gate (forget_gate=False).")
@@ -178,8 +186,8 @@ def lstm_step(X_t, H_prev, C_prev, params: dict, config: LSTMConfig = LSTMConfig
     params, d, h = _lstm_params(params, config)
     X_t = as_float_array("X_t", X_t, ndim=2, what="(n, d)")
     check_shape("X_t", X_t, (None, d), what="(n, d)")
-    H_prev = _state("H_prev", H_prev, X_t.shape[0], h, X_t.dtype)
-    C_prev = _state("C_prev", C_prev, X_t.shape[0], h, X_t.dtype)
+    H_prev = state_or_zeros("H_prev", H_prev, X_t.shape[0], h, X_t.dtype)
+    C_prev = state_or_zeros("C_prev", C_prev, X_t.shape[0], h, X_t.dtype)
     return _lstm_step(X_t, H_prev, C_prev, params, config)
 
 
@@ -237,11 +245,11 @@ def lstm_step_backward(dH_t, dC_t, cache: dict):
     grads : dict
         One gradient per key of ``params``, same shapes.
     """
-    _check_cache(cache, ("I_t", "F_t", "O_t", "C_tilde", "C_t", "config"), "lstm_step")
+    check_cache(cache, ("I_t", "F_t", "O_t", "C_tilde", "C_t", "config"), "lstm_step")
     shape = cache["H_t"].shape
     dH_t = as_float_array("dH_t", dH_t, ndim=2, what="(n, h)")
     check_shape("dH_t", dH_t, shape, what="(n, h)")
-    dC_t = _upstream("dC_t", dC_t, shape, dH_t.dtype)
+    dC_t = upstream_or_zeros("dC_t", dC_t, shape, dH_t.dtype)
     return _lstm_step_backward(dH_t, dC_t, cache)
 
 
@@ -319,10 +327,10 @@ def lstm_forward(X, params: dict, H_0=None, C_0=None, config: LSTMConfig = LSTMC
         ``config``.
     """
     params, d, h = _lstm_params(params, config)
-    X = _sequence(X, d)
+    X = check_sequence(X, d)
     n, T, _ = X.shape
-    H_prev = H0 = _state("H_0", H_0, n, h, X.dtype)
-    C_prev = C0 = _state("C_0", C_0, n, h, X.dtype)
+    H_prev = H0 = state_or_zeros("H_0", H_0, n, h, X.dtype)
+    C_prev = C0 = state_or_zeros("C_0", C_0, n, h, X.dtype)
     dtype = np.result_type(X, H_prev, C_prev, *params.values())
     H = np.empty((n, T, h), dtype=dtype)
     C = np.empty((n, T, h), dtype=dtype)
@@ -354,13 +362,13 @@ def lstm_backward(dH, cache: dict, dH_T=None, dC_T=None):
     grads : dict
         One gradient per key of ``params``, summed over the T steps.
     """
-    _check_cache(cache, ("steps", "X", "H_0", "C_0", "params", "config"), "lstm_forward")
+    check_cache(cache, ("steps", "X", "H_0", "C_0", "params", "config"), "lstm_forward")
     X = cache["X"]
     n, T, d = X.shape
     h = cache["H_0"].shape[1]
-    dH = _upstream("dH", dH, (n, T, h), X.dtype)
-    dH_next = _upstream("dH_T", dH_T, (n, h), X.dtype)
-    dC_next = _upstream("dC_T", dC_T, (n, h), X.dtype)
+    dH = upstream_or_zeros("dH", dH, (n, T, h), X.dtype)
+    dH_next = upstream_or_zeros("dH_T", dH_T, (n, h), X.dtype)
+    dC_next = upstream_or_zeros("dC_T", dC_T, (n, h), X.dtype)
     dX = np.zeros((n, T, d), dtype=np.result_type(X, dH))
     grads = {k: np.zeros_like(v, dtype=np.result_type(v, dH)) for k, v in cache["params"].items()}
     for t in reversed(range(T)):

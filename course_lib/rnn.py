@@ -18,7 +18,16 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from .validation import as_float_array, check_keys, check_shape
+from .validation import (
+    as_float_array,
+    check_cache,
+    check_keys,
+    check_sequence,
+    check_shape,
+    positive_int,
+    state_or_zeros,
+    upstream_or_zeros,
+)
 
 __all__ = [
     "RNN_PARAM_NAMES",
@@ -52,7 +61,7 @@ def init_rnn_params(d: int, h: int, rng=None, scale: float | None = None, dtype=
     dict
         ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (h,) (the bias starts at zero).
     """
-    d, h = _positive_int("d", d), _positive_int("h", h)
+    d, h = positive_int("d", d), positive_int("h", h)
     rng = np.random.default_rng(rng)
     s = 1.0 / np.sqrt(h) if scale is None else float(scale)
     return {
@@ -111,7 +120,7 @@ def rnn_step(X_t, H_prev, params: dict, activation: str = "tanh"):
     params, d, h = _rnn_params(params)
     X_t = as_float_array("X_t", X_t, ndim=2, what="(n, d)")
     check_shape("X_t", X_t, (None, d), what="(n, d)")
-    H_prev = _state("H_prev", H_prev, X_t.shape[0], h, X_t.dtype)
+    H_prev = state_or_zeros("H_prev", H_prev, X_t.shape[0], h, X_t.dtype)
     return _rnn_step(X_t, H_prev, params, _activation(activation))
 
 
@@ -139,7 +148,7 @@ def rnn_step_backward(dH_t, cache: dict):
     grads : dict
         ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (h,).
     """
-    _check_cache(cache, ("X_t", "H_prev", "A_t", "H_t", "params", "activation"), "rnn_step")
+    check_cache(cache, ("X_t", "H_prev", "A_t", "H_t", "params", "activation"), "rnn_step")
     dH_t = as_float_array("dH_t", dH_t, ndim=2, what="(n, h)")
     check_shape("dH_t", dH_t, cache["H_t"].shape, what="(n, h)")
     return _rnn_step_backward(dH_t, cache)
@@ -179,9 +188,9 @@ def rnn_forward(X, params: dict, H_0=None, activation: str = "tanh"):
         ``params`` and ``activation`` (name): what :func:`rnn_backward` needs.
     """
     params, d, h = _rnn_params(params)
-    X = _sequence(X, d)
+    X = check_sequence(X, d)
     n, T, _ = X.shape
-    H_prev = _state("H_0", H_0, n, h, X.dtype)
+    H_prev = state_or_zeros("H_0", H_0, n, h, X.dtype)
     act = _activation(activation)
     H0 = H_prev
     steps = []
@@ -214,12 +223,12 @@ def rnn_backward(dH, cache: dict, dH_T=None):
     grads : dict
         ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (h,), summed over the T steps.
     """
-    _check_cache(cache, ("steps", "X", "H_0", "params", "activation"), "rnn_forward")
+    check_cache(cache, ("steps", "X", "H_0", "params", "activation"), "rnn_forward")
     X = cache["X"]
     n, T, d = X.shape
     h = cache["H_0"].shape[1]
-    dH = _upstream("dH", dH, (n, T, h), X.dtype)
-    dH_next = _upstream("dH_T", dH_T, (n, h), X.dtype)
+    dH = upstream_or_zeros("dH", dH, (n, T, h), X.dtype)
+    dH_next = upstream_or_zeros("dH_T", dH_T, (n, h), X.dtype)
     dX = np.zeros((n, T, d), dtype=np.result_type(X, dH))
     grads = {k: np.zeros_like(v, dtype=np.result_type(v, dH)) for k, v in cache["params"].items()}
     for t in reversed(range(T)):
@@ -229,17 +238,6 @@ def rnn_backward(dH, cache: dict, dH_T=None):
     return dX, dH_next, grads
 
 
-# ----------------------------------------------------------------------------------------------------------
-# small shared helpers (also used by lstm.py)
-# ----------------------------------------------------------------------------------------------------------
-def _positive_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, int | np.integer):
-        raise TypeError(f"{name} must be a positive int; got {type(v).__name__} {v!r}.")
-    if v < 1:
-        raise ValueError(f"{name} must be a positive int; got {v}.")
-    return int(v)
-
-
 def _activation(name):
     act = get_activation(name)
     if act.name not in _RNN_ACTIVATIONS:
@@ -247,41 +245,3 @@ def _activation(name):
             f"activation must be one of {list(_RNN_ACTIVATIONS)} for an Elman RNN; got {act.name!r}."
         )
     return act
-
-
-def _sequence(X, d, name="X"):
-    """Validate a (n, T, d) input sequence with T >= 1."""
-    X = as_float_array(name, X, ndim=3, what="(n, T, d)")
-    check_shape(name, X, (None, None, d), what="(n, T, d)")
-    if X.shape[1] == 0:
-        raise ValueError(
-            f"{name} has shape {X.shape}: an empty sequence (T = 0); expected at least one time step."
-        )
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} has shape {X.shape}: an empty batch (n = 0); expected n >= 1.")
-    return X
-
-
-def _state(name, S, n, h, dtype):
-    """Validate a (n, h) state, or make zeros when S is None."""
-    if S is None:
-        return np.zeros((n, h), dtype=dtype)
-    S = as_float_array(name, S, ndim=2, what="(n, h)")
-    check_shape(name, S, (n, h), what="(n, h)")
-    return S
-
-
-def _check_cache(cache, keys, producer):
-    """TypeError unless ``cache`` is a dict holding ``keys`` (i.e. the cache ``producer`` returned)."""
-    if not isinstance(cache, dict) or any(k not in cache for k in keys):
-        got = f"a dict with keys {sorted(cache)}" if isinstance(cache, dict) else type(cache).__name__
-        raise TypeError(f"cache must be the dict returned by {producer}; got {got}.")
-
-
-def _upstream(name, G, shape, dtype):
-    """Validate an upstream gradient of the given shape, or zeros when G is None."""
-    if G is None:
-        return np.zeros(shape, dtype=dtype)
-    G = as_float_array(name, G)
-    check_shape(name, G, shape)  # also catches a wrong rank, with the full expected shape in the message
-    return G

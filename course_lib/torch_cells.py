@@ -28,8 +28,8 @@ from torch import nn
 from course_lib.activations import get_activation
 from course_lib.gru import GRU_PARAM_NAMES, GRUConfig, check_gru_params
 from course_lib.lstm import LSTMConfig, check_lstm_params, lstm_param_names
-from course_lib.rnn import RNN_PARAM_NAMES, _positive_int, check_rnn_params
-from course_lib.validation import as_float_array, check_keys, check_shape
+from course_lib.rnn import RNN_PARAM_NAMES, check_rnn_params
+from course_lib.validation import as_float_array, check_keys, check_shape, positive_int
 
 __all__ = ["TORCH_ACTIVATIONS", "torch_activation", "RNNLayer", "LSTMLayer", "GRULayer"]
 
@@ -85,8 +85,8 @@ class _RecurrentLayer(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, shapes: dict[str, tuple[int, ...]], dtype, device):
         super().__init__()
-        self.input_size = _positive_int("input_size (d)", input_size)
-        self.hidden_size = _positive_int("hidden_size (h)", hidden_size)
+        self.input_size = positive_int("input_size (d)", input_size)
+        self.hidden_size = positive_int("hidden_size (h)", hidden_size)
         for name, shape in shapes.items():
             self.register_parameter(name, nn.Parameter(torch.empty(shape, dtype=dtype, device=device)))
         self.reset_parameters()

@@ -149,3 +149,50 @@ def check_keys(name: str, mapping, required: Iterable[str], hint: str = "") -> N
 
 def _layout(what: str | None) -> str:
     return f" {what}" if what else ""
+
+
+# Checks shared by the cells (rnn, lstm, gru, torch_cells).
+def positive_int(name, v):
+    if isinstance(v, bool) or not isinstance(v, int | np.integer):
+        raise TypeError(f"{name} must be a positive int; got {type(v).__name__} {v!r}.")
+    if v < 1:
+        raise ValueError(f"{name} must be a positive int; got {v}.")
+    return int(v)
+
+
+def check_sequence(X, d, name="X"):
+    """Validate a ``(n, T, d)`` sequence, n >= 1 and T >= 1 (``d=None``: any d); return it as floats."""
+    X = as_float_array(name, X, ndim=3, what="(n, T, d)")
+    check_shape(name, X, (None, None, d), what="(n, T, d)")
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"{name} has shape {X.shape}: an empty sequence (T = 0); expected at least one time step."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has shape {X.shape}: an empty batch (n = 0); expected n >= 1.")
+    return X
+
+
+def state_or_zeros(name, S, n, h, dtype):
+    """Validate a (n, h) state, or make zeros when S is None."""
+    if S is None:
+        return np.zeros((n, h), dtype=dtype)
+    S = as_float_array(name, S, ndim=2, what="(n, h)")
+    check_shape(name, S, (n, h), what="(n, h)")
+    return S
+
+
+def check_cache(cache, keys, producer):
+    """TypeError unless ``cache`` is a dict holding ``keys`` (i.e. the cache ``producer`` returned)."""
+    if not isinstance(cache, dict) or any(k not in cache for k in keys):
+        got = f"a dict with keys {sorted(cache)}" if isinstance(cache, dict) else type(cache).__name__
+        raise TypeError(f"cache must be the dict returned by {producer}; got {got}.")
+
+
+def upstream_or_zeros(name, G, shape, dtype):
+    """Validate an upstream gradient of the given shape, or zeros when G is None."""
+    if G is None:
+        return np.zeros(shape, dtype=dtype)
+    G = as_float_array(name, G)
+    check_shape(name, G, shape)  # also catches a wrong rank, with the full expected shape in the message
+    return G
