@@ -1,0 +1,463 @@
+"""Exercises of chapter 2, backpropagation through time (book/02_bptt.ipynb).
+
+``bptt.step_backward``: the backward pass of one tanh RNN step (the body of the BPTT loop).
+``bptt.backward_loop``: the BPTT loop itself, for dL/dW_hh and dL/dH_0 of a tanh RNN.
+``bptt.jacobian_product``: dH_{t+k} / dH_t as a product of k step Jacobians diag(1 - tanh(A)^2) @ W_hh.T.
+``bptt.clip_global_norm``: gradient clipping by the global norm of all gradients together.
+``bptt.identity_init``: the recurrent weights and bias of an IRNN (Le, Jaitly & Hinton, 2015).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .framework import Case, Exercise, register
+
+
+# ---------------------------------------------------------------------------------------- bptt.step_backward
+def step_backward(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    """Backward pass of one tanh RNN step H_t = tanh(X_t @ W_xh + H_prev @ W_hh + b_h).
+
+    dH_t (n, h): total gradient of the loss with respect to H_t; X_t (n, d); H_prev (n, h);
+    H_t (n, h): the step's output (tanh'(A_t) = 1 - H_t**2); W_xh (d, h); W_hh (h, h).
+    Returns dX_t (n, d), dH_prev (n, h), dW_xh (d, h), dW_hh (h, h), db_h (h,).
+    """
+    dA = dH_t * (1.0 - H_t**2)  # through tanh: tanh'(A_t) = 1 - H_t**2
+    dX_t = dA @ W_xh.T
+    dH_prev = dA @ W_hh.T
+    dW_xh = X_t.T @ dA
+    dW_hh = H_prev.T @ dA
+    db_h = dA.sum(axis=0)
+    return dX_t, dH_prev, dW_xh, dW_hh, db_h
+
+
+def _sb_no_derivative(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_wrong_step(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_prev**2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_not_squared(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_W_hh_not_transposed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_dW_hh_transposed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, dA.T @ H_prev, dA.sum(axis=0)
+
+
+def _sb_dW_hh_uses_H_t(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_t.T @ dA, dA.sum(axis=0)
+
+
+def _sb_bias_not_summed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.mean(axis=0)
+
+
+def _step_backward_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = 3, 4, 5
+    X_t = rng.normal(size=(n, d))
+    H_prev = np.tanh(rng.normal(size=(n, h)))
+    W_xh = rng.normal(scale=0.5, size=(d, h))
+    W_hh = rng.normal(scale=0.5, size=(h, h))
+    b_h = rng.normal(scale=0.5, size=h)
+    dH_t = rng.normal(size=(n, h))
+
+    def case(X, Hp, label):
+        H_t = np.tanh(X @ W_xh + Hp @ W_hh + b_h)
+        return Case(dict(dH_t=dH_t, X_t=X, H_prev=Hp, H_t=H_t, W_xh=W_xh, W_hh=W_hh), label)
+
+    return [
+        case(np.zeros((n, d)), np.zeros((n, h)), "X_t = 0 and H_prev = 0: only the bias drives H_t"),
+        case(X_t, np.zeros((n, h)), "H_prev = 0: only the input term"),
+        case(np.zeros((n, d)), H_prev, "X_t = 0: only the recurrent term"),
+        case(X_t, H_prev, "all terms non-zero"),
+    ]
+
+
+register(
+    Exercise(
+        key="bptt.step_backward",
+        title="The backward pass of one tanh RNN step",
+        func_name="step_backward",
+        reference=step_backward,
+        make_cases=_step_backward_cases,
+        wrong={
+            "You forgot the derivative of tanh: dA_t = dH_t * (1 - H_t**2), not dH_t.": _sb_no_derivative,
+            "You used the derivative of the wrong step: tanh'(A_t) = 1 - H_t**2 (this step's output), "
+            "not 1 - H_prev**2.": _sb_wrong_step,
+            "tanh'(A_t) is 1 - H_t**2, not 1 - H_t: square the output.": _sb_not_squared,
+            "dH_prev = dA_t @ W_hh.T: W_hh maps H_prev to A_t, so the gradient goes back through its "
+            "transpose.": _sb_W_hh_not_transposed,
+            "dW_hh has the layout of W_hh, (h_in, h_out): H_prev.T @ dA_t, not dA_t.T @ H_prev.": (
+                _sb_dW_hh_transposed
+            ),
+            "dW_hh multiplies dA_t by the state that entered the step, H_prev, not by H_t.": (
+                _sb_dW_hh_uses_H_t
+            ),
+            "db_h is the sum of dA_t over the batch (the loss is a sum over examples), not the mean.": (
+                _sb_bias_not_summed
+            ),
+        },
+        atol=1e-10,
+        rtol=1e-8,
+        output_names=("dX_t", "dH_prev", "dW_xh", "dW_hh", "db_h"),
+    )
+)
+
+
+# ----------------------------------------------------------------------------------------- bptt.backward_loop
+def bptt_grad_W_hh(H, dH, W_hh):
+    """Backpropagation through time for W_hh and H_0 of a tanh RNN.
+
+    H (n, T + 1, h): the states H_0, H_1, ..., H_T (H[:, t] is H_t); dH (n, T, h): the upstream gradient
+    on H_1, ..., H_T (dH[:, t - 1] is dl_t/dH_t); W_hh (h, h).
+    Returns dW_hh (h, h) = sum over t of H_{t-1}.T @ dA_t, and dH_0 (n, h).
+    """
+    n, T_plus_1, h = H.shape
+    dW_hh = np.zeros((h, h))
+    carry = np.zeros((n, h))  # the gradient that reaches H_t from step t + 1
+    for t in range(T_plus_1 - 1, 0, -1):  # t = T, T-1, ..., 1
+        delta = dH[:, t - 1] + carry  # total gradient dL/dH_t
+        dA = delta * (1.0 - H[:, t] ** 2)  # through tanh at step t
+        dW_hh += H[:, t - 1].T @ dA  # this step's copy of W_hh
+        carry = dA @ W_hh.T  # on to H_{t-1}
+    return dW_hh, carry
+
+
+def _bptt(
+    H,
+    dH,
+    W_hh,
+    *,
+    accumulate=True,
+    carry_on=True,
+    every_step=True,
+    prev_deriv=False,
+    transpose=True,
+    forward=False,
+):
+    n, T_plus_1, h = H.shape
+    T = T_plus_1 - 1
+    dW_hh = np.zeros((h, h))
+    carry = np.zeros((n, h))
+    order = range(1, T + 1) if forward else range(T, 0, -1)
+    for t in order:
+        upstream = dH[:, t - 1] if (every_step or t == T) else 0.0
+        delta = upstream + (carry if carry_on else 0.0)
+        dA = delta * (1.0 - (H[:, t - 1] if prev_deriv else H[:, t]) ** 2)
+        term = H[:, t - 1].T @ dA
+        dW_hh = dW_hh + term if accumulate else term
+        carry = dA @ (W_hh.T if transpose else W_hh)
+    return dW_hh, carry
+
+
+def _bptt_no_accumulate(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, accumulate=False)
+
+
+def _bptt_no_carry(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, carry_on=False)
+
+
+def _bptt_last_loss_only(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, every_step=False)
+
+
+def _bptt_prev_derivative(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, prev_deriv=True)
+
+
+def _bptt_not_transposed(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, transpose=False)
+
+
+def _bptt_forward_in_time(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, forward=True)
+
+
+def _bptt_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = 3, 2, 4
+    W_xh = rng.normal(scale=0.8, size=(d, h))
+    W_hh = rng.normal(scale=0.6, size=(h, h))
+
+    def states(T):
+        H = [np.tanh(rng.normal(scale=0.5, size=(n, h)))]
+        for _ in range(T):
+            H.append(np.tanh(rng.normal(size=(n, d)) @ W_xh + H[-1] @ W_hh))
+        return np.stack(H, axis=1)
+
+    last_only = np.zeros((n, 5, h))
+    last_only[:, -1] = rng.normal(size=(n, h))
+    return [
+        Case(dict(H=states(1), dH=rng.normal(size=(n, 1, h)), W_hh=W_hh), "T = 1: a single step"),
+        Case(dict(H=states(5), dH=last_only, W_hh=W_hh), "T = 5, a loss on the last state only"),
+        Case(dict(H=states(5), dH=rng.normal(size=(n, 5, h)), W_hh=W_hh), "T = 5, a loss on every state"),
+    ]
+
+
+register(
+    Exercise(
+        key="bptt.backward_loop",
+        title="The BPTT loop: dL/dW_hh and dL/dH_0",
+        func_name="bptt_grad_W_hh",
+        reference=bptt_grad_W_hh,
+        make_cases=_bptt_cases,
+        wrong={
+            "W_hh is shared by all steps, so its gradient is the sum of the terms of every step: "
+            "accumulate with dW_hh += ..., do not overwrite it.": _bptt_no_accumulate,
+            "You dropped the gradient that comes back from the later steps: the total gradient at H_t is "
+            "dH[:, t-1] plus the carry dA_{t+1} @ W_hh.T (without it you computed truncated BPTT with "
+            "k = 1).": _bptt_no_carry,
+            "You used the upstream gradient of the last step only: a loss on every step adds dH[:, t-1] "
+            "at every t.": _bptt_last_loss_only,
+            "The derivative at step t is tanh'(A_t) = 1 - H_t**2 (H[:, t]), not 1 - H_{t-1}**2.": (
+                _bptt_prev_derivative
+            ),
+            "The carry to the previous state is dA_t @ W_hh.T, with the transpose.": _bptt_not_transposed,
+            "The loop must run backwards in time, from t = T down to 1: the gradient at H_t needs the "
+            "one from step t + 1 first.": _bptt_forward_in_time,
+        },
+        atol=1e-10,
+        rtol=1e-8,
+        output_names=("dW_hh", "dH_0"),
+    )
+)
+
+
+# ------------------------------------------------------------------------------------- bptt.jacobian_product
+def jacobian_product(A, W_hh):
+    """dH_{t+k} / dH_t of a tanh RNN for one example: J_{t+k} @ ... @ J_{t+1}.
+
+    A (k, h): pre-activations A_{t+1}, ..., A_{t+k} (row i is step t+1+i); W_hh (h, h).
+    Each step Jacobian is J_s = diag(1 - tanh(A_s)**2) @ W_hh.T. Returns P (h, h).
+    """
+    k, h = A.shape
+    P = np.eye(h)
+    for i in range(k - 1, -1, -1):  # the latest step on the left: P = J_{t+k} @ ... @ J_{t+1}
+        J = (1.0 - np.tanh(A[i]) ** 2)[:, None] * W_hh.T  # diag(f'(A_s)) @ W_hh.T
+        P = P @ J
+    return P
+
+
+def _jp(A, W_hh, jac, order="latest_left", steps=None):
+    k, h = A.shape
+    steps = range(k) if steps is None else steps
+    P = np.eye(h)
+    for i in steps:
+        J = jac(A[i], W_hh)
+        P = J @ P if order == "latest_left" else P @ J
+    return P
+
+
+def _jp_no_diag(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: W.T)
+
+
+def _jp_not_transposed(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: (1.0 - np.tanh(a) ** 2)[:, None] * W)
+
+
+def _jp_diag_on_right(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: W.T * (1.0 - np.tanh(a) ** 2)[None, :])
+
+
+def _jp_reversed(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: (1.0 - np.tanh(a) ** 2)[:, None] * W.T, order="earliest_left")
+
+
+def _jp_off_by_one(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: (1.0 - np.tanh(a) ** 2)[:, None] * W.T, steps=range(A.shape[0] - 1))
+
+
+def _jp_tanh_not_derivative(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: np.tanh(a)[:, None] * W.T)
+
+
+def _jacobian_product_cases(rng: np.random.Generator) -> list[Case]:
+    h = 4
+    W_hh = rng.normal(scale=0.8, size=(h, h))
+    return [
+        Case(dict(A=rng.normal(size=(1, h)), W_hh=W_hh), "k = 1: the product is the single Jacobian J_{t+1}"),
+        Case(dict(A=np.zeros((3, h)), W_hh=W_hh), "A = 0, so tanh' = 1: the product is (W_hh.T)^3"),
+        Case(dict(A=rng.normal(size=(2, h)), W_hh=W_hh), "k = 2: order of the two factors matters"),
+        Case(dict(A=rng.normal(size=(5, h)), W_hh=W_hh), "k = 5, general pre-activations"),
+    ]
+
+
+register(
+    Exercise(
+        key="bptt.jacobian_product",
+        title="The Jacobian dH_{t+k}/dH_t as a product of step Jacobians",
+        func_name="jacobian_product",
+        reference=jacobian_product,
+        make_cases=_jacobian_product_cases,
+        wrong={
+            "You left out diag(tanh'(A_s)): each step Jacobian is diag(1 - tanh(A_s)**2) @ W_hh.T, "
+            "not W_hh.T alone.": _jp_no_diag,
+            "In the row-vector convention A_s = H_{s-1} @ W_hh + ..., so dA_s/dH_{s-1} = W_hh.T: "
+            "you used W_hh without the transpose.": _jp_not_transposed,
+            "The diagonal goes on the left, diag(f'(A_s)) @ W_hh.T (it scales rows, the outputs of the "
+            "step), not on the right.": _jp_diag_on_right,
+            "The factors are in the wrong order: the latest step's Jacobian goes on the left, "
+            "J_{t+k} @ ... @ J_{t+1} (the chain rule reads from the output back).": _jp_reversed,
+            "Off by one: A holds k steps, so the product has k Jacobians; you multiplied k - 1 "
+            "(check your range()).": _jp_off_by_one,
+            "You used tanh(A_s) where the derivative 1 - tanh(A_s)**2 belongs.": _jp_tanh_not_derivative,
+        },
+        atol=1e-10,
+        rtol=1e-8,
+    )
+)
+
+
+# ------------------------------------------------------------------------------------ bptt.clip_global_norm
+def clip_global_norm(dW_xh, dW_hh, db_h, max_norm):
+    """Clip three gradients together by their global norm.
+
+    dW_xh (d, h), dW_hh (h, h), db_h (h,); max_norm > 0. The global norm is the square root of the sum of
+    squares of every entry of the three arrays. If it exceeds max_norm, all three are multiplied by
+    max_norm / norm; otherwise they are returned unchanged. Returns (dW_xh, dW_hh, db_h).
+    """
+    norm = np.sqrt(np.sum(dW_xh**2) + np.sum(dW_hh**2) + np.sum(db_h**2))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return dW_xh * scale, dW_hh * scale, db_h * scale
+
+
+def _cg_per_tensor(dW_xh, dW_hh, db_h, max_norm):
+    out = []
+    for g in (dW_xh, dW_hh, db_h):
+        n = np.sqrt(np.sum(g**2))
+        out.append(g * (max_norm / n if n > max_norm else 1.0))
+    return tuple(out)
+
+
+def _cg_by_value(dW_xh, dW_hh, db_h, max_norm):
+    return tuple(np.clip(g, -max_norm, max_norm) for g in (dW_xh, dW_hh, db_h))
+
+
+def _cg_always_scale(dW_xh, dW_hh, db_h, max_norm):
+    norm = np.sqrt(np.sum(dW_xh**2) + np.sum(dW_hh**2) + np.sum(db_h**2))
+    return dW_xh * max_norm / norm, dW_hh * max_norm / norm, db_h * max_norm / norm
+
+
+def _cg_forgot_bias(dW_xh, dW_hh, db_h, max_norm):
+    norm = np.sqrt(np.sum(dW_xh**2) + np.sum(dW_hh**2))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return dW_xh * scale, dW_hh * scale, db_h * scale
+
+
+def _cg_sum_of_norms(dW_xh, dW_hh, db_h, max_norm):
+    norm = sum(np.sqrt(np.sum(g**2)) for g in (dW_xh, dW_hh, db_h))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return dW_xh * scale, dW_hh * scale, db_h * scale
+
+
+def _clip_cases(rng: np.random.Generator) -> list[Case]:
+    d, h = 3, 4
+
+    def grads(scale_xh, scale_hh, scale_b):
+        return dict(
+            dW_xh=rng.normal(scale=scale_xh, size=(d, h)),
+            dW_hh=rng.normal(scale=scale_hh, size=(h, h)),
+            db_h=rng.normal(scale=scale_b, size=h),
+        )
+
+    return [
+        Case({**grads(0.01, 0.01, 0.01), "max_norm": 1.0}, "global norm below max_norm: nothing changes"),
+        Case({**grads(0.2, 0.2, 0.3), "max_norm": 1.0}, "each norm below max_norm, their global norm above"),
+        Case({**grads(1.0, 30.0, 2.0), "max_norm": 5.0}, "one huge gradient (dW_hh), the others moderate"),
+        Case({**grads(0.5, 0.5, 4.0), "max_norm": float(rng.uniform(1.0, 2.0))}, "a large bias gradient"),
+    ]
+
+
+register(
+    Exercise(
+        key="bptt.clip_global_norm",
+        title="Gradient clipping by global norm",
+        func_name="clip_global_norm",
+        reference=clip_global_norm,
+        make_cases=_clip_cases,
+        wrong={
+            "You clipped each gradient by its own norm. Clipping by global norm scales all of them by "
+            "one factor computed from the norm of all gradients together, which keeps the direction of the "
+            "whole update.": _cg_per_tensor,
+            "You clipped by value (np.clip of every entry). That changes the direction of the gradient; "
+            "clipping by norm rescales the whole vector.": _cg_by_value,
+            "You rescaled even when the norm was already below max_norm: clipping only shrinks, "
+            "scale = min(1, max_norm / norm).": _cg_always_scale,
+            "Your global norm leaves out db_h: every gradient enters the norm.": _cg_forgot_bias,
+            "The global norm is sqrt(sum of all squares), not the sum of the three norms.": _cg_sum_of_norms,
+        },
+        atol=1e-10,
+        rtol=1e-8,
+        output_names=("dW_xh", "dW_hh", "db_h"),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------- bptt.identity_init
+def identity_init(h, scale):
+    """The recurrent weights of an IRNN (Le, Jaitly & Hinton, 2015).
+
+    h: hidden size; scale: multiplies the identity (1.0 in the paper's main experiments).
+    Returns W_hh (h, h) = scale * identity and b_h (h,) = zeros.
+    """
+    W_hh = scale * np.eye(h)
+    b_h = np.zeros(h)
+    return W_hh, b_h
+
+
+def _ii_ones(h, scale):
+    return scale * np.ones((h, h)), np.zeros(h)
+
+
+def _ii_no_scale(h, scale):
+    return np.eye(h), np.zeros(h)
+
+
+def _ii_bias_ones(h, scale):
+    return scale * np.eye(h), np.ones(h)
+
+
+def _ii_bias_scale(h, scale):
+    return scale * np.eye(h), scale * np.ones(h)
+
+
+def _identity_init_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(dict(h=int(rng.integers(3, 6)), scale=1.0), "scale = 1: the plain identity"),
+        Case(dict(h=int(rng.integers(2, 8)), scale=float(rng.uniform(0.1, 0.9))), "a scaled identity"),
+    ]
+
+
+register(
+    Exercise(
+        key="bptt.identity_init",
+        title="Identity initialisation of a ReLU RNN (IRNN)",
+        func_name="identity_init",
+        reference=identity_init,
+        make_cases=_identity_init_cases,
+        wrong={
+            "np.ones((h, h)) is the all-ones matrix, not the identity: use np.eye(h).": _ii_ones,
+            "You ignored scale: W_hh = scale * np.eye(h).": _ii_no_scale,
+            "The IRNN starts with zero biases, b_h = np.zeros(h).": _ii_bias_ones,
+            "scale multiplies W_hh only; the bias starts at zero.": _ii_bias_scale,
+        },
+        atol=1e-12,
+        rtol=1e-10,
+        output_names=("W_hh", "b_h"),
+    )
+)

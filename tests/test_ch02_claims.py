@@ -1,0 +1,112 @@
+"""The claims chapter 2 (book/02_bptt.ipynb) makes in its prose, checked over more than one random seed.
+
+Each test names the claim. The notebook shows one draw; these tests make sure the claim is not an accident
+of that draw.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import gradients as gr
+from course_lib import rnn
+from course_lib.tasks import ADDING_BASELINE_MSE, adding_problem
+from course_lib.training import make_model, train
+
+SEEDS = [0, 1, 2]
+
+
+def _tanh_norms(lam, seed, activation="tanh", h=32, T=60, n=8):
+    X = np.random.default_rng(100 + seed).normal(size=(n, T, 4))
+    p = rnn.init_rnn_params(4, h, rng=200 + seed)
+    p["W_hh"] = gr.matrix_with_top_singular_value(h, lam, rng=300 + seed)
+    A = gr.elman_preactivations(X, p, activation=activation)
+    return gr.jacobian_norms_by_lag(A=A, W_hh=p["W_hh"], activation=activation)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_measured_norms_never_exceed_the_pascanu_bound(seed):
+    for lam in [0.5, 0.9, 1.0, 1.5, 3.0]:
+        for act in ["tanh", "sigmoid"]:
+            norms = _tanh_norms(lam, seed, act)
+            bound = gr.pascanu_bound(lam, np.arange(norms.shape[1]), gr.DERIVATIVE_BOUND[act])
+            assert np.all(norms <= bound * (1 + 1e-9)), (lam, act)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lambda_half_vanishes_below_1e_minus_6_by_lag_30(seed):
+    assert np.all(_tanh_norms(0.5, seed)[:, 30] < 1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lambda_one_decays_and_lambda_above_one_grows_with_tanh(seed):
+    assert np.median(_tanh_norms(1.0, seed)[:, 60]) < 0.1
+    grow = np.median(_tanh_norms(3.0, seed), axis=0)
+    assert grow[30] > 1e3 and grow[60] > grow[30] > grow[10] > 1
+    assert np.median(_tanh_norms(1.5, seed)[:, 60]) > 10
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sigmoid_with_lambda_3_vanishes_while_tanh_explodes(seed):
+    assert np.all(_tanh_norms(3.0, seed, "sigmoid")[:, 60] < 1e-6)
+    assert np.median(_tanh_norms(3.0, seed, "tanh")[:, 60]) > 1e4
+
+
+@pytest.mark.parametrize("seeds", [range(0, 8), range(10, 18)])
+def test_irnn_norms_stay_at_most_one_while_he_relu_spreads_and_mostly_grows(seeds):
+    h, T = 64, 50
+    X, _ = adding_problem(16, T, rng=4, dtype=np.float64)
+    he_final = []
+    for seed in seeds:
+        p = rnn.init_rnn_params(2, h, rng=seed)
+        p["W_hh"], p["b_h"] = np.eye(h), np.zeros(h)
+        _, c = rnn.rnn_forward(X, p, activation="relu")
+        assert np.all(gr.jacobian_norms_by_lag(c) <= 1 + 1e-12)
+        p["W_hh"] = np.random.default_rng(seed).normal(scale=math.sqrt(2 / h), size=(h, h))
+        p["b_h"] = np.zeros(h)
+        _, c = rnn.rnn_forward(X, p, activation="relu")
+        he_final.append(np.median(gr.jacobian_norms_by_lag(c)[:, -1]))
+    he_final = np.array(he_final)
+    assert np.sum(he_final > 1) >= 4  # at least half of the draws grow
+    assert he_final.max() / he_final.min() > 10  # and the draws spread over more than a factor of 10
+
+
+def test_clipping_rescues_descent_next_to_the_cliff():
+    def descend(w, b, max_norm=None, lr=0.1, steps=100):
+        for _ in range(steps):
+            g = np.array(gr.cliff_grad(w, b))
+            if max_norm is not None:
+                (g,), _ = gr.clip_by_global_norm([g], max_norm)
+            w, b = w - lr * g[0], b - lr * g[1]
+        return w, b
+
+    for db in [2e-5, 5e-5, 1e-4]:
+        start = (5.0, -2.61234 + db)
+        w_u, b_u = descend(*start)
+        w_c, b_c = descend(*start, max_norm=1.0)
+        assert np.hypot(w_u - start[0], b_u - start[1]) > 3  # thrown far away
+        assert gr.cliff_loss(w_c, b_c) < 0.03 < gr.cliff_loss(w_u, b_u)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_irnn_learns_the_adding_problem_and_tanh_stays_at_baseline(seed):
+    T, h = 30, 32
+    eval_data = adding_problem(500, T, rng=123)
+
+    def batches(rng):
+        return adding_problem(64, T, rng)
+
+    results = {}
+    for name, kwargs in [("irnn", dict(nonlinearity="relu", identity_init=True)), ("tanh", {})]:
+        model = make_model("rnn", 2, h, 1, seed=seed, **kwargs)
+        hist = train(
+            model, batches, steps=300, lr=2e-3, clip_norm=None, eval_data=eval_data, eval_every=300, seed=seed
+        )
+        results[name] = hist.eval_values[-1]
+    assert results["irnn"] < 0.6 * ADDING_BASELINE_MSE, results
+    assert results["tanh"] > 0.8 * ADDING_BASELINE_MSE, results
+    assert torch.get_default_dtype() == torch.float32
