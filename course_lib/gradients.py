@@ -32,8 +32,15 @@ from collections.abc import Iterator, Mapping, Sequence
 import numpy as np
 
 from .activations import get_activation, sigmoid
-from .rnn import rnn_step_backward
-from .validation import as_float_array, check_shape
+from .rnn import RNN_PARAM_NAMES, check_rnn_params, rnn_step_backward
+from .validation import (
+    as_float_array,
+    check_cache,
+    check_sequence,
+    check_shape,
+    positive_int,
+    state_or_zeros,
+)
 
 __all__ = [
     "DERIVATIVE_BOUND",
@@ -60,12 +67,11 @@ DERIVATIVE_BOUND = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
 # ----------------------------------------------------------------------------------------------------------
 # Jacobian products
 # ----------------------------------------------------------------------------------------------------------
+_FORWARD_CACHE_KEYS = ("steps", "X", "H_0", "params", "activation")
+
+
 def _check_cache(cache) -> None:
-    if not isinstance(cache, Mapping) or "steps" not in cache or "params" not in cache:
-        raise TypeError(
-            "cache must be the dict returned by course_lib.rnn.rnn_forward (with keys 'steps', 'params', "
-            f"'H_0', 'X'); got {type(cache).__name__}."
-        )
+    check_cache(cache, _FORWARD_CACHE_KEYS, "course_lib.rnn.rnn_forward")
 
 
 def elman_preactivations(X, params, H_0=None, activation: str = "tanh") -> np.ndarray:
@@ -86,22 +92,16 @@ def elman_preactivations(X, params, H_0=None, activation: str = "tanh") -> np.nd
     -------
     A : ndarray (n, T, h)
     """
-    X = as_float_array("X", X, ndim=3, what="(n, T, d)")
-    W_xh = as_float_array("params['W_xh']", params["W_xh"], ndim=2, what="(d, h)")
-    d, h = W_xh.shape
-    check_shape("X", X, (None, None, d), what="(n, T, d)")
-    W_hh = as_float_array("params['W_hh']", params["W_hh"])
-    check_shape("params['W_hh']", W_hh, (h, h), what="(h, h)")
-    b_h = as_float_array("params['b_h']", params["b_h"])
-    check_shape("params['b_h']", b_h, (h,), what="(h,)")
-    f = get_activation(activation).f
+    d, h = check_rnn_params(params)  # keys, float dtypes and shapes, with messages naming the key
+    W_xh, W_hh, b_h = (np.asarray(params[key]) for key in RNN_PARAM_NAMES)
+    X = check_sequence(X, d)
     n, T, _ = X.shape
-    H = np.zeros((n, h)) if H_0 is None else as_float_array("H_0", H_0, ndim=2, what="(n, h)")
-    check_shape("H_0", H, (n, h), what="(n, h)")
+    H = state_or_zeros("H_0", H_0, n, h, np.float64)
+    f = get_activation(activation).f
     A = np.empty((n, T, h))
     for t in range(T):
-        A[:, t] = X[:, t] @ W_xh + H @ W_hh + b_h
-        H = f(A[:, t])
+        A[:, t] = X[:, t] @ W_xh + H @ W_hh + b_h  # A_t
+        H = f(A[:, t])  # H_t
     return A
 
 
@@ -211,9 +211,12 @@ def matrix_with_top_singular_value(h: int, lambda_1: float, rng=None, kind: str 
         and every eigenvalue modulus is ``lambda_1`` (the bound is tight when ``f' = 1``);
         ``"gaussian"``: a Gaussian matrix rescaled so its largest singular value is ``lambda_1`` (its
         spectral radius is then about ``lambda_1 / 2``).
+
+    Returns
+    -------
+    W_hh : ndarray (h, h)
     """
-    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
-        raise ValueError(f"h must be a positive int; got {h!r}.")
+    h = positive_int("h", h)
     if not np.isfinite(lambda_1) or lambda_1 <= 0:
         raise ValueError(f"lambda_1 must be a positive number; got {lambda_1!r}.")
     rng = np.random.default_rng(rng)
@@ -249,8 +252,7 @@ def cliff_forward(w, b, x_0: float = 0.5, T: int = 50) -> np.ndarray:
     ``(T + 1, *broadcast_shape)`` with ``xs[0] = x_0`` and ``xs[T]`` the final state.
     """
     w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    if isinstance(T, bool) or not isinstance(T, int | np.integer) or T < 1:
-        raise ValueError(f"T must be a positive int; got {T!r}.")
+    T = positive_int("T", T)
     xs = np.empty((T + 1, *w.shape))
     xs[0] = x_0
     for t in range(1, T + 1):
@@ -259,7 +261,11 @@ def cliff_forward(w, b, x_0: float = 0.5, T: int = 50) -> np.ndarray:
 
 
 def cliff_loss(w, b, x_0: float = 0.5, T: int = 50, target: float = 0.7) -> np.ndarray:
-    """Pascanu et al.'s error ``E = (sigmoid(x_T) - target) ** 2`` of the one-unit model (broadcasts)."""
+    """Pascanu et al.'s error ``E = (sigmoid(x_T) - target) ** 2`` of the one-unit model.
+
+    ``w`` and ``b``: numbers or arrays that broadcast together (e.g. two ``(n_b, n_w)`` grids from
+    ``np.meshgrid``); returns ``E`` with their broadcast shape.
+    """
     return (sigmoid(cliff_forward(w, b, x_0, T)[-1]) - target) ** 2
 
 
@@ -314,6 +320,10 @@ def global_norm(grads) -> float:
     ``grads``: a list, tuple or dict of arrays of any shapes.
     """
     arrays, _ = _grad_list("grads", grads)
+    return _norm_of_all(arrays)
+
+
+def _norm_of_all(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(g * g)) for g in arrays)))
 
 
@@ -327,7 +337,7 @@ def clip_by_global_norm(grads, max_norm: float, eps: float = 1e-6):
     arrays, keys = _grad_list("grads", grads)
     if not np.isfinite(max_norm) or max_norm <= 0:
         raise ValueError(f"max_norm must be a positive number; got {max_norm!r}.")
-    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in arrays)))
+    norm = _norm_of_all(arrays)
     scale = min(1.0, max_norm / (norm + eps))
     return _pack([g * scale for g in arrays], keys), norm
 
@@ -380,8 +390,7 @@ def truncated_rnn_backward(dH, cache, k: int):
         ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (h,).
     """
     dH = _upstream_dH(dH, cache)
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"k must be a positive int; got {k!r}.")
+    k = positive_int("k", k)
     n, T, _ = dH.shape
     dX = np.zeros_like(cache["X"], dtype=np.result_type(cache["X"], dH))
     grads = {key: np.zeros_like(v, dtype=np.result_type(v, dH)) for key, v in cache["params"].items()}

@@ -20,10 +20,10 @@ from course_lib.training import make_model, train
 SEEDS = [0, 1, 2]
 
 
-def _tanh_norms(lam, seed, activation="tanh", h=32, T=60, n=8):
+def _tanh_norms(lam, seed, activation="tanh", h=32, T=60, n=8, kind="orthogonal"):
     X = np.random.default_rng(100 + seed).normal(size=(n, T, 4))
     p = rnn.init_rnn_params(4, h, rng=200 + seed)
-    p["W_hh"] = gr.matrix_with_top_singular_value(h, lam, rng=300 + seed)
+    p["W_hh"] = gr.matrix_with_top_singular_value(h, lam, rng=300 + seed, kind=kind)
     A = gr.elman_preactivations(X, p, activation=activation)
     return gr.jacobian_norms_by_lag(A=A, W_hh=p["W_hh"], activation=activation)
 
@@ -56,6 +56,13 @@ def test_sigmoid_with_lambda_3_vanishes_while_tanh_explodes(seed):
     assert np.median(_tanh_norms(3.0, seed, "tanh")[:, 60]) > 1e4
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lambda_above_one_is_not_sufficient_a_gaussian_matrix_still_vanishes(seed):
+    # lambda_1 = 1.5, but the spectral radius of a rescaled Gaussian matrix is far below 1
+    assert np.median(_tanh_norms(1.5, seed, kind="gaussian")[:, 60]) < 1e-3
+    assert np.median(_tanh_norms(1.5, seed, kind="orthogonal")[:, 60]) > 10
+
+
 @pytest.mark.parametrize("seeds", [range(0, 8), range(10, 18)])
 def test_irnn_norms_stay_at_most_one_while_he_relu_spreads_and_mostly_grows(seeds):
     h, T = 64, 50
@@ -75,8 +82,27 @@ def test_irnn_norms_stay_at_most_one_while_he_relu_spreads_and_mostly_grows(seed
     assert he_final.max() / he_final.min() > 10  # and the draws spread over more than a factor of 10
 
 
-def test_clipping_rescues_descent_next_to_the_cliff():
-    def descend(w, b, max_norm=None, lr=0.1, steps=100):
+def _cliff_wall(w0):
+    """The bias b* where x_50 of the one-unit model jumps from the low to the high fixed point (bisection)."""
+    b_low, b_high = -4.0, -1.0
+    for _ in range(50):
+        b_mid = (b_low + b_high) / 2
+        b_low, b_high = (b_mid, b_high) if gr.cliff_forward(w0, b_mid)[-1] < 0 else (b_low, b_mid)
+    return (b_low + b_high) / 2
+
+
+@pytest.mark.parametrize("w0", [4.8, 5.0])
+def test_the_cliff_is_a_wall_with_a_huge_gradient(w0):
+    b_star = _cliff_wall(w0)
+    below, above, far_below = (gr.cliff_loss(w0, b_star + db) for db in (-1e-4, 1e-4, -1e-2))
+    assert below > 0.1 > 0.01 > above and far_below > 0.3
+    assert np.hypot(*gr.cliff_grad(w0, b_star - 1e-4)) > 100 * np.hypot(*gr.cliff_grad(w0, b_star - 1e-2))
+
+
+@pytest.mark.parametrize("w0", [4.8, 5.0])
+@pytest.mark.parametrize("db", [-5e-5, -1e-4, -3e-4])
+def test_clipping_rescues_descent_next_to_the_cliff(w0, db):
+    def descend(w, b, max_norm=None, lr=0.1, steps=200):
         for _ in range(steps):
             g = np.array(gr.cliff_grad(w, b))
             if max_norm is not None:
@@ -84,12 +110,12 @@ def test_clipping_rescues_descent_next_to_the_cliff():
             w, b = w - lr * g[0], b - lr * g[1]
         return w, b
 
-    for db in [2e-5, 5e-5, 1e-4]:
-        start = (5.0, -2.61234 + db)
-        w_u, b_u = descend(*start)
-        w_c, b_c = descend(*start, max_norm=1.0)
-        assert np.hypot(w_u - start[0], b_u - start[1]) > 3  # thrown far away
-        assert gr.cliff_loss(w_c, b_c) < 0.03 < gr.cliff_loss(w_u, b_u)
+    start = (w0, _cliff_wall(w0) + db)  # just below the wall, on the high-loss side
+    w_u, b_u = descend(*start)
+    w_c, b_c = descend(*start, max_norm=0.5)
+    assert np.hypot(w_u - start[0], b_u - start[1]) > 3  # thrown far away ...
+    assert gr.cliff_loss(w_u, b_u) > 0.05  # ... onto a plateau of high loss
+    assert gr.cliff_loss(w_c, b_c) < 0.02  # clipped: into the valley
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -126,6 +126,15 @@ def _unroll_time_major(X, H_0, W_xh, W_hh, b_h):
     return np.stack(states)
 
 
+def _unroll_concatenate(X, H_0, W_xh, W_hh, b_h):
+    H_t = H_0
+    states = []
+    for t in range(X.shape[1]):
+        H_t = np.tanh(X[:, t] @ W_xh + H_t @ W_hh + b_h)
+        states.append(H_t)
+    return np.concatenate(states, axis=1)
+
+
 def _unroll_store_before_update(X, H_0, W_xh, W_hh, b_h):
     H_t = H_0
     states = []
@@ -177,6 +186,8 @@ register(
             ),
             "You stacked the states along axis 0, giving (T, n, h) (time-major); the book is batch-first: "
             "np.stack(states, axis=1) gives (n, T, h).": _unroll_time_major,
+            "np.concatenate joins the states along the existing hidden axis, giving (n, T * h); "
+            "np.stack(states, axis=1) adds a new time axis and gives (n, T, h).": _unroll_concatenate,
             "Off by one: you stored the state before updating it, so your H[:, t] is H_{t-1} (the first "
             "entry is H_0 and H_T is missing).": _unroll_store_before_update,
             "You ignored H_0 and started from zeros.": _unroll_ignore_H_0,
