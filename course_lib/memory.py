@@ -1,6 +1,6 @@
 """How the LSTM memory cell keeps what it stores: gates set by hand, and the gradient along the cell.
 
-Two tools for the LSTM chapter (book/03_lstm.ipynb), both built on :mod:`course_lib.lstm`:
+Tools for the LSTM chapter (book/03_lstm.ipynb), all built on :mod:`course_lib.lstm`:
 
 * :func:`fixed_gate_params` — LSTM parameters whose gates ignore the input and the state and sit at chosen
   values, so the three memory regimes can be watched one at a time::
@@ -10,10 +10,11 @@ Two tools for the LSTM chapter (book/03_lstm.ipynb), both built on :mod:`course_
       accumulate  F_t ≈ 1, I_t ≈ 1:   C_t ≈ C_{t-1} + C_tilde     (a running sum)
 
 * :func:`cell_jacobian_norms_by_lag` — the norm of ``∂C_T/∂C_{T-k}`` against the lag ``k``: how much of a
-  gradient arriving at the last memory cell reaches a cell ``k`` steps earlier. Along the cell path alone the
-  Jacobian is the diagonal ``diag(F_T ⊙ F_{T-1} ⊙ … ⊙ F_{T-k+1})``: no weight matrix and no squashing
-  derivative is multiplied in, which is why the LSTM does not suffer the plain RNN's vanishing gradient when
-  its forget gates stay near 1 (compare :func:`course_lib.gradients.jacobian_norms_by_lag`).
+  gradient arriving at the last memory cell reaches a cell ``k`` steps earlier, along every path.
+* :func:`cell_path_norms_by_lag` — the same along the cell path alone, where the Jacobian is the diagonal
+  ``diag(F_T ⊙ F_{T-1} ⊙ … ⊙ F_{T-k+1})``: no weight matrix and no squashing derivative is multiplied in,
+  which is why the LSTM does not suffer the plain RNN's vanishing gradient when its forget gates stay near 1
+  (compare :func:`course_lib.gradients.jacobian_norms_by_lag`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 
 from .lstm import LSTMConfig, check_lstm_params, lstm_forward, lstm_gates, lstm_step_backward
-from .validation import as_float_array
+from .validation import as_float_array, check_cache, check_shape
 
-__all__ = ["GATE_SATURATION", "fixed_gate_params", "cell_jacobian_norms_by_lag"]
+__all__ = ["GATE_SATURATION", "fixed_gate_params", "cell_jacobian_norms_by_lag", "cell_path_norms_by_lag"]
 
 #: |pre-activation| used for a gate set to exactly 0 or 1: sigmoid(20) = 1 - 2.1e-9.
 GATE_SATURATION = 20.0
@@ -118,10 +119,15 @@ def cell_jacobian_norms_by_lag(
     n, T, _ = X.shape
     _, h = check_lstm_params(params, config)
 
-    def repeat(S):
-        return None if S is None else np.repeat(as_float_array("state", S, ndim=2), h, axis=0)
+    def repeat(name, S):  # (n, h) -> (n * h, h): row b repeated h times
+        if S is None:
+            return None
+        S = as_float_array(name, S, ndim=2, what="(n, h)")
+        check_shape(name, S, (n, h), what="(n, h)")
+        return np.repeat(S, h, axis=0)
 
-    _, _, cache = lstm_forward(np.repeat(X, h, axis=0), params, repeat(H_0), repeat(C_0), config=config)
+    _, _, cache = lstm_forward(np.repeat(X, h, axis=0), params, repeat("H_0", H_0), repeat("C_0", C_0),
+                               config=config)
     dC = np.tile(np.eye(h, dtype=X.dtype), (n, 1))  # (n*h, h): copy j of each example carries e_j
     dH = np.zeros_like(dC)
     norms = np.empty((n, T + 1))
@@ -129,4 +135,32 @@ def cell_jacobian_norms_by_lag(
     for k in range(1, T + 1):
         _, dH, dC, _ = lstm_step_backward(dH, dC, cache["steps"][T - k])
         norms[:, k] = np.linalg.norm(dC.reshape(n, h, h), ord=ord, axis=(1, 2))
+    return norms
+
+
+def cell_path_norms_by_lag(cache: dict) -> np.ndarray:
+    """Norms of the cell-path Jacobian ``diag(F_T ⊙ F_{T-1} ⊙ … ⊙ F_{T-k+1})`` for every lag ``k = 0 … T``.
+
+    This is the part of ``∂C_T / ∂C_{T-k}`` that runs along the memory cell only (the gates held fixed):
+    the product of the forget gates of the last ``k`` steps. The spectral norm of a diagonal matrix is its
+    largest entry, so the result is the largest product over the ``h`` units. Without a forget gate
+    (``LSTMConfig(forget_gate=False)``) every product is 1: the constant error carousel.
+    :func:`cell_jacobian_norms_by_lag` adds the paths that leave the cell through ``H_t`` and come back.
+
+    Parameters
+    ----------
+    cache : dict
+        The cache of :func:`course_lib.lstm.lstm_forward` (its ``steps`` hold ``F_t``, each (n, h)).
+
+    Returns
+    -------
+    norms : ndarray (n, T + 1)
+        ``norms[b, k] = max_j prod_{s=T-k+1}^{T} F_s[b, j]``; ``norms[:, 0] = 1``.
+    """
+    check_cache(cache, ("steps", "X"), "lstm_forward")
+    n, T, _ = cache["X"].shape
+    norms = np.ones((n, T + 1))
+    F = np.stack([step["F_t"] for step in cache["steps"]], axis=1)  # (n, T, h); ones without a forget gate
+    products = np.cumprod(F[:, ::-1], axis=1)  # [:, k - 1] = F_T ⊙ … ⊙ F_{T-k+1}
+    norms[:, 1:] = products.max(axis=2)
     return norms

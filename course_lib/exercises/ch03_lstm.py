@@ -153,7 +153,7 @@ register(
                 _cu_swapped
             ),
             "You left out the forget gate (C_t = C_{t-1} + I_t * C_tilde): that is the 1997 LSTM, whose cell "
-            "can only grow; the modern cell multiplies C_{t-1} by F_t.": _cu_no_forget,
+            "is never erased; the modern cell multiplies C_{t-1} by F_t.": _cu_no_forget,
             "You left out the input gate (C_t = F_t * C_{t-1} + C_tilde): the candidate must be scaled by "
             "I_t.": _cu_no_input,
             "You wrote the GRU-style convex mix F_t * C_{t-1} + (1 - F_t) * C_tilde (a coupled input-forget "
@@ -259,9 +259,9 @@ register(
         reference=lstm_cell,
         make_cases=_step_cases,
         wrong={
-            "You swapped the input and forget gates: the forget gate multiplies the candidate C_tilde and "
-            "the input gate C_{t-1}. It is C_t = F_t * C_{t-1} + I_t * C_tilde (check which weights, "
-            "W_xf/W_hf/b_f or W_xi/W_hi/b_i, feed each gate).": _st_forget_on_candidate,
+            "You swapped the input and forget gates: in your code the forget gate multiplies the candidate "
+            "C_tilde and the input gate multiplies C_{t-1}. It is C_t = F_t * C_{t-1} + I_t * C_tilde "
+            "(check which weights, W_xf/W_hf/b_f or W_xi/W_hi/b_i, feed each gate).": _st_forget_on_candidate,
             "H_t = O_t * C_t is missing the tanh: the hidden state is O_t * tanh(C_t), so it stays in "
             "(-1, 1) even when the cell grows.": _st_no_tanh_out,
             "You left out the output gate: H_t = O_t * tanh(C_t), not tanh(C_t).": _st_no_output_gate,
