@@ -1,0 +1,405 @@
+"""Grade a class: ``python -m course_lib.grade SUBMISSIONS... --out grades.csv``.
+
+Each submission (a saved ``.ipynb``; folders are searched for notebooks) is graded in its own worker process,
+which runs the learner's exercise cells in a fresh Jupyter kernel on hidden cases (seeded from the file's
+name and the exercise key, so a regrade gives the same result) and judges the returned arrays against the
+reference solutions in the grader's own process. Writes:
+
+* the gradebook ``--out`` (CSV: one row per submission, one column per exercise, total, max, flags);
+* ``--feedback DIR`` (default: ``feedback/`` next to the gradebook): ``<name>.txt`` for the learner and
+  ``<name>.json`` in Gradescope's results.json format;
+* ``--gradescope PATH``: results.json for a single submission (for Gradescope's ``run_autograder``).
+
+Which exercises are graded: those of ``--assignment book/03_lstm.ipynb`` (the shipped notebook), or
+``--exercises lstm.forget_gate,lstm.step`` (``lstm.*`` selects a chapter), or by default every registered
+exercise that appears in at least one submission. See book/instructors.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from course_lib.exercises import framework as fw
+from course_lib.exercises import get
+from course_lib.exercises import keys as registered_keys
+from course_lib.grading.reports import (
+    atomic_write_text,
+    class_summary,
+    feedback_stem,
+    feedback_text,
+    gradebook_csv,
+    gradescope_results,
+)
+from course_lib.grading.submission import find_exercise_cell, hidden_seed, read_submission, static_flags
+
+DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_MEMORY_MB = 1024
+_MARK = "@@COURSE-GRADE-RESULT@@"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One submission (runs inside a worker process)
+# ----------------------------------------------------------------------------------------------------------
+def _exercise_entry(ex: fw.Exercise, result: fw.CheckResult, flags: list[str]) -> dict[str, Any]:
+    return {
+        "key": ex.key,
+        "title": ex.title,
+        "score": round(result.score, 3),
+        "max_score": 1,
+        "status": result.status,
+        "report": result.report(),
+        "flags": flags,
+        "mistakes": list(result.diagnoses),
+    }
+
+
+def grade_submission(
+    path: Path,
+    name: str,
+    keys: list[str],
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    salt: str = "",
+) -> dict[str, Any]:
+    """Grade one saved notebook on the exercises ``keys``; returns a plain dict (see :func:`main`).
+
+    Never raises for anything in the submission: an unreadable file scores 0 with its problem as status.
+    """
+    from course_lib.grading.sandbox import run_exercises
+
+    sub = read_submission(path, name)
+    out: dict[str, Any] = {
+        "name": name,
+        "status": "graded",
+        "notes": [],
+        "exercises": [],
+        "total": 0.0,
+        "max": float(len(keys)),
+        "sha256": sub.sha256,
+    }
+    exercises = [get(k) for k in keys]
+    if sub.problem:
+        out["status"] = sub.problem
+        for ex in exercises:
+            n = len(ex.cases(np.random.default_rng(hidden_seed(name, ex.key, salt))))
+            miss = fw.Outcome("missing", detail=f"not graded: {sub.problem}")
+            res = fw.CheckResult(
+                ex.key,
+                ex.title,
+                [fw.CaseResult(i, "", False, "missing", None, [miss.detail]) for i in range(n)],
+            )
+            out["exercises"].append(_exercise_entry(ex, res, []))
+        return out
+
+    found_keys = set(sub.cells)
+    if keys and not (found_keys & set(keys)) and found_keys:
+        out["status"] = "wrong notebook?"
+        out["notes"].append(
+            "this notebook holds the exercises " + ", ".join(sorted(found_keys)) + ", none of the graded "
+            "ones (" + ", ".join(keys) + "): was the right notebook submitted?"
+        )
+
+    items, plan = [], []
+    for ex in exercises:
+        cases = ex.cases(np.random.default_rng(hidden_seed(name, ex.key, salt)))
+        expected = fw.reference_outcomes(ex, cases)
+        n_out = len(expected[0].values or [])
+        cell = find_exercise_cell(sub, ex.key, ex.func_name)
+        flags, notes = static_flags(cell.source) if cell else ([], [])
+        if cell is not None and cell.found_by != "metadata":
+            notes.append(f"cell found by its `def {ex.func_name}(` line (its exercise metadata is missing)")
+        if cell is not None and cell.duplicates:
+            notes.append(
+                f"{cell.duplicates + 1} cells carry this exercise's metadata; the last one was graded"
+            )
+        plan.append((ex, cases, expected, cell, flags, notes, len(items) if cell else None))
+        if cell is not None:
+            items.append((cell.index, (ex.key, ex.func_name, cell.source, n_out, cases)))
+
+    # Run the cells in the notebook's order (a later cell may use an earlier one, as in the notebook).
+    order = sorted(range(len(items)), key=lambda k: items[k][0])
+    ran = run_exercises([items[k][1] for k in order], time_limit=time_limit, memory_mb=memory_mb)
+    runs = [ran[order.index(k)] for k in range(len(items))]
+
+    for ex, cases, expected, _cell, flags, notes, idx in plan:
+        if idx is None:
+            detail = (
+                f'no exercise cell for {ex.key} (cell metadata {{"exercise": "{ex.key}"}}) and no '
+                f"`def {ex.func_name}(`: was the cell deleted or renamed, or is this another chapter?"
+            )
+            outcomes = [fw.Outcome("missing", detail=detail) for _ in cases]
+        else:
+            run = runs[idx]
+            if run.course_lib_loaded and not flags:
+                flags.append("imported course_lib while grading (reference solutions live there)")
+            if run.define_status == "ok":
+                outcomes = run.outcomes
+            else:
+                status = (
+                    run.define_status
+                    if run.define_status in ("timeout", "memory", "exited", "missing", "crashed")
+                    else "raised"
+                )
+                outcomes = [fw.Outcome(status, detail=run.define_detail) for _ in cases]
+        result = fw.evaluate(ex, cases, outcomes, expected)
+        result.notes.extend(notes)
+        out["exercises"].append(_exercise_entry(ex, result, flags))
+    out["total"] = round(sum(e["score"] for e in out["exercises"]), 3)
+    return out
+
+
+def _failed_entry(path: Path, name: str, keys: list[str], why: str) -> dict[str, Any]:
+    exs = []
+    for k in keys:
+        ex = get(k)
+        res = fw.CheckResult(ex.key, ex.title, [fw.CaseResult(0, "", False, "crashed", None, [why])])
+        exs.append(_exercise_entry(ex, res, []))
+    try:
+        import hashlib
+
+        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        sha = ""
+    return {
+        "name": name,
+        "status": why,
+        "notes": [],
+        "exercises": exs,
+        "total": 0.0,
+        "max": float(len(keys)),
+        "sha256": sha,
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A batch: one worker process per submission, `jobs` at a time
+# ----------------------------------------------------------------------------------------------------------
+def _run_worker(
+    path: Path, name: str, keys: list[str], time_limit: float, memory_mb: int, salt: str = ""
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "course_lib.grade",
+        "--worker",
+        str(path),
+        "--name",
+        name,
+        "--exercises",
+        ",".join(keys),
+        "--time-limit",
+        str(time_limit),
+        "--memory-mb",
+        str(memory_mb),
+        "--salt",
+        salt,
+    ]
+    budget = 60 + len(keys) * (2 * time_limit + 10)
+    env = dict(os.environ, COURSE_LIB_PROGRESS="0", PYTHONHASHSEED="0")
+    try:
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except subprocess.TimeoutExpired:
+        return _failed_entry(path, name, keys, f"grading did not finish within {budget:g} s")
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(_MARK):
+            try:
+                result = json.loads(line[len(_MARK) :])
+                if isinstance(result, dict) and result.get("name") == name:
+                    return result
+            except json.JSONDecodeError:
+                pass
+            break
+    if proc.returncode < 0:
+        why = f"killed by signal {-proc.returncode}; did the notebook kill it?"
+    else:
+        why = (
+            f"exit code {proc.returncode}: " + (proc.stderr.strip().splitlines() or ["no message"])[-1][:200]
+        )
+    return _failed_entry(path, name, keys, f"the grading process failed ({why})")
+
+
+def grade_batch(
+    submissions: list[tuple[Path, str]],
+    keys: list[str],
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    jobs: int = 2,
+    salt: str = "",
+) -> list[dict[str, Any]]:
+    """Grade every ``(path, name)``, ``jobs`` at a time, each in its own process; results sorted by name."""
+    from course_lib.progress import progress
+
+    results = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(_run_worker, p, n, keys, time_limit, memory_mb, salt) for p, n in submissions]
+        for fut in progress(as_completed(futures), desc="grading", total=len(futures)):
+            results.append(fut.result())
+    return sorted(results, key=lambda r: r["name"])
+
+
+def collect_submissions(args: list[str]) -> list[tuple[Path, str]]:
+    """Files as given (named by their base name), folders searched for ``*.ipynb`` (named by relative path).
+
+    Names are unique: clashes get their parent folders prepended.
+    """
+    found: list[tuple[Path, str]] = []
+    for arg in args:
+        p = Path(arg)
+        if p.is_dir():
+            for f in sorted(p.rglob("*.ipynb")):
+                if ".ipynb_checkpoints" in f.parts or not f.is_file():
+                    continue
+                found.append((f, f.relative_to(p).as_posix()))
+        elif p.exists():
+            found.append((p, p.name))
+        else:
+            raise SystemExit(f"no such file or folder: {arg}")
+    names = [n for _, n in found]
+    if len(set(names)) != len(names):
+        found = [(p, p.as_posix().lstrip("./")) for p, _ in found]
+    return found
+
+
+def resolve_keys(
+    assignment: str | None, exercises: str | None, submissions: list[tuple[Path, str]]
+) -> list[str]:
+    """The exercise keys to grade, in order (see the module docstring)."""
+    known = registered_keys()
+    if assignment:
+        sub = read_submission(Path(assignment))
+        if sub.problem:
+            raise SystemExit(f"--assignment {assignment}: {sub.problem}")
+        keys = [k for k in sub.cells if k in known]
+        if not keys:
+            raise SystemExit(f"--assignment {assignment}: no registered exercise cell found")
+        return keys
+    if exercises:
+        keys = []
+        for pat in (s.strip() for s in exercises.split(",")):
+            match = [k for k in known if fnmatch.fnmatchcase(k, pat)]
+            if not match:
+                raise SystemExit(f"--exercises: no registered exercise matches {pat!r}")
+            keys += [k for k in match if k not in keys]
+        return keys
+    seen = set()
+    for path, name in submissions:
+        seen |= set(read_submission(path, name).cells)
+    return [k for k in known if k in seen]
+
+
+def write_outputs(
+    results: list[dict[str, Any]],
+    keys: list[str],
+    out: Path | None,
+    feedback: Path | None,
+    gradescope: Path | None,
+) -> None:
+    """Write the gradebook, the feedback files and the Gradescope results (all atomically)."""
+    if feedback is not None:
+        for r in results:
+            stem = feedback_stem(r["name"])
+            atomic_write_text(feedback / f"{stem}.txt", feedback_text(r))
+            atomic_write_text(feedback / f"{stem}.json", json.dumps(gradescope_results(r), indent=2) + "\n")
+        if results:
+            atomic_write_text(feedback / "_class_summary.txt", class_summary(results, keys))
+    if gradescope is not None:
+        atomic_write_text(gradescope, json.dumps(gradescope_results(results[0]), indent=2) + "\n")
+    if out is not None:
+        atomic_write_text(out, gradebook_csv(results, keys))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib.grade",
+        description="Grade saved notebooks on hidden cases: a gradebook CSV, feedback files and Gradescope "
+        "results. Each notebook runs in a fresh kernel; comparisons happen in the grader's process.",
+        epilog="example: python -m course_lib.grade submissions/ --assignment book/03_lstm.ipynb "
+        "--out grades.csv (see book/instructors.md)",
+    )
+    parser.add_argument("submissions", nargs="+", help="saved notebooks, or folders holding them")
+    parser.add_argument("--out", type=Path, help="gradebook CSV to write")
+    parser.add_argument(
+        "--feedback", type=Path, help="folder for feedback files (default: feedback/ next to --out)"
+    )
+    parser.add_argument("--gradescope", type=Path, help="write Gradescope results.json (one submission only)")
+    parser.add_argument("--assignment", help="the shipped notebook whose exercises are graded")
+    parser.add_argument("--exercises", help="comma-separated exercise keys or patterns, e.g. 'lstm.*'")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT,
+        help="seconds per exercise, for the cell and again for its cases (default %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        help="memory a kernel may allocate beyond its start size, MB; 0 = no limit (default %(default)s)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="submissions graded at once (default %(default)s)"
+    )
+    parser.add_argument(
+        "--salt",
+        default="",
+        help="text mixed into the seeds of the hidden cases (e.g. a term, or a learner id on Gradescope)",
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--name", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        # nbformat imports jsonschema, whose optional IRI checker (rfc3987_syntax) takes seconds to import and
+        # is never used on notebooks: keep it out of the worker processes.
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+        path = Path(args.submissions[0])
+        keys = [k for k in (args.exercises or "").split(",") if k]
+        result = grade_submission(
+            path, args.name or path.name, keys, args.time_limit, args.memory_mb, args.salt
+        )
+        sys.stdout.write(_MARK + json.dumps(result) + "\n")
+        return 0
+
+    if args.out is None and args.gradescope is None:
+        parser.error("give --out GRADES.csv and/or --gradescope results.json")
+    subs = collect_submissions(args.submissions)
+    if not subs:
+        parser.error("no submissions found")
+    if args.gradescope is not None and len(subs) != 1:
+        parser.error("--gradescope grades exactly one submission")
+    keys = resolve_keys(args.assignment, args.exercises, subs)
+    if not keys:
+        print("warning: no known exercise found in the submissions; every row will be empty", file=sys.stderr)
+    feedback = args.feedback or (args.out.parent / "feedback" if args.out is not None else None)
+    start = time.perf_counter()
+    results = grade_batch(subs, keys, args.time_limit, args.memory_mb, args.jobs, args.salt)
+    write_outputs(results, keys, args.out, feedback, args.gradescope)
+    total = sum(r["total"] for r in results)
+    print(
+        f"graded {len(results)} submission(s), {len(keys)} exercise(s), mean score "
+        f"{total / max(1, len(results)):.2f} / {len(keys)} in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

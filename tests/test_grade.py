@@ -1,0 +1,374 @@
+"""The instructor's grader on good, bad and hostile submissions (tests/fixtures/grading/).
+
+The whole fixture folder is graded once (module fixture, 2 s per exercise, 2 workers); each test then checks
+one fixture's row and feedback. Fixtures are written by tests/fixtures/make_grading_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import grade
+from course_lib.exercises import all_exercises, solution_source, stub_source
+from course_lib.grading import reports
+from course_lib.grading.submission import hidden_seed, read_submission
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
+KEYS = ["setup.sigmoid", "setup.hard_sigmoid"]
+LIMIT = "2"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade every fixture once through the command line; return (rows by name, feedback dir, digests)."""
+    out = tmp_path_factory.mktemp("grades")
+    before = _digests(FIXTURES)
+    code = grade.main(
+        [
+            str(FIXTURES),
+            "--exercises",
+            "setup.*",
+            "--time-limit",
+            LIMIT,
+            "--jobs",
+            "2",
+            "--out",
+            str(out / "grades.csv"),
+        ]
+    )
+    assert code == 0
+    with open(out / "grades.csv", newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    return {"rows": rows, "feedback": out / "feedback", "csv": out / "grades.csv", "before": before}
+
+
+def feedback(graded, name: str) -> str:
+    return (graded["feedback"] / f"{name}.txt").read_text()
+
+
+def scores(graded, name: str) -> tuple[float, float, float]:
+    r = graded["rows"][name]
+    return float(r["setup.sigmoid"]), float(r["setup.hard_sigmoid"]), float(r["total"])
+
+
+# ----------------------------------------------------------------------------------- the batch as a whole
+def test_gradebook_has_one_row_per_submission_and_one_column_per_exercise(graded):
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix == ".ipynb")
+    assert sorted(graded["rows"]) == names
+    header = graded["csv"].read_text().splitlines()[0].split(",")
+    assert header == ["submission", "status", *KEYS, "total", "max", "flags", "sha256"]
+    for name in names:
+        assert (graded["feedback"] / f"{name}.txt").is_file()
+        assert (graded["feedback"] / f"{name}.json").is_file()
+
+
+def test_submission_files_are_never_modified(graded):
+    assert _digests(FIXTURES) == graded["before"]
+
+
+def test_no_temporary_files_are_left_next_to_the_gradebook(graded):
+    assert [p.name for p in graded["csv"].parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_regrading_gives_the_same_rows(graded, tmp_path):
+    names = ["good.ipynb", "known_mistakes.ipynb", "infinite_loop.ipynb", "os_exit.ipynb"]
+    for n in names:
+        shutil.copy(FIXTURES / n, tmp_path / n)
+    out = tmp_path / "again.csv"
+    grade.main(
+        [
+            *(str(tmp_path / n) for n in names),
+            "--exercises",
+            "setup.*",
+            "--time-limit",
+            LIMIT,
+            "--out",
+            str(out),
+        ]
+    )
+    with open(out, newline="") as f:
+        again = {r["submission"]: r for r in csv.DictReader(f)}
+    for n in names:
+        assert again[n] == graded["rows"][n]
+        assert (tmp_path / "feedback" / f"{n}.txt").read_text() == feedback(graded, n)
+
+
+def test_class_summary_counts_known_mistakes(graded):
+    text = (graded["feedback"] / "_class_summary.txt").read_text()
+    assert text.startswith(f"{len(graded['rows'])} submission(s), 2 exercise(s)")
+    assert "1 x That is Keras 2's hard sigmoid" in text
+    assert "not graded or suspicious" in text and "truncated.ipynb" in text
+
+
+def test_gradescope_results_format(graded):
+    res = json.loads((graded["feedback"] / "known_mistakes.ipynb.json").read_text())
+    assert set(res) >= {"score", "output", "tests"}
+    assert res["score"] == pytest.approx(float(graded["rows"]["known_mistakes.ipynb"]["total"]))
+    assert [t["name"].split(":")[0] for t in res["tests"]] == KEYS
+    for t in res["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "output"}
+        assert 0 <= t["score"] <= t["max_score"] == 1
+    assert sum(t["score"] for t in res["tests"]) == pytest.approx(res["score"])
+
+
+# ------------------------------------------------------------------------------------------------- fixtures
+def test_good_submission_scores_full_marks(graded):
+    assert scores(graded, "good.ipynb") == (1, 1, 2)
+    assert graded["rows"]["good.ipynb"]["status"] == "graded"
+    assert "hidden cases" in feedback(graded, "good.ipynb")
+
+
+def test_untouched_stubs_are_not_attempted(graded):
+    assert scores(graded, "stub.ipynb") == (0, 0, 0)
+    assert feedback(graded, "stub.ipynb").count("not attempted") == 2
+
+
+def test_known_mistakes_are_named(graded):
+    s, h, _ = scores(graded, "known_mistakes.ipynb")
+    assert 0 < s < 1 and 0 < h < 1
+    text = feedback(graded, "known_mistakes.ipynb")
+    assert "Known mistake: 1 / (1 + np.exp(-x)) overflows" in text
+    assert "Known mistake: That is Keras 2's hard sigmoid" in text
+
+
+def test_infinite_loop_times_out_and_the_rest_is_graded(graded):
+    assert scores(graded, "infinite_loop.ipynb") == (0, 1, 1)
+    assert f"timed out after {LIMIT} s" in feedback(graded, "infinite_loop.ipynb")
+
+
+def test_loop_that_swallows_interrupts_is_stopped(graded):
+    assert scores(graded, "stubborn_loop.ipynb") == (0, 1, 1)
+    assert f"timed out after {LIMIT} s" in feedback(graded, "stubborn_loop.ipynb")
+
+
+def test_endless_loop_at_the_top_of_a_cell(graded):
+    assert scores(graded, "loop_at_top_level.ipynb") == (0, 1, 1)
+    assert "defining the function timed out" in feedback(graded, "loop_at_top_level.ipynb")
+
+
+def test_exception_is_reported(graded):
+    assert scores(graded, "exception.ipynb") == (0, 1, 1)
+    text = feedback(graded, "exception.ipynb")
+    assert "ValueError: matmul" in text and "(at: return np.exp(x) @ np.ones((2, 2, 2, 2, 9)))" in text
+
+
+def test_nan_and_inf(graded):
+    assert scores(graded, "nan_inf.ipynb") == (0, 0, 0)
+    text = feedback(graded, "nan_inf.ipynb")
+    assert "contains NaN" in text and "contains inf" in text
+
+
+def test_wrong_shape_and_dtype(graded):
+    assert scores(graded, "wrong_shape_dtype.ipynb") == (0, 0, 0)
+    text = feedback(graded, "wrong_shape_dtype.ipynb")
+    assert "output: shape (1, 12), expected (3, 4)" in text
+    assert "output: dtype float32, expected float64" in text
+
+
+def test_returning_none_or_a_string(graded):
+    assert scores(graded, "returns_none.ipynb") == (0, 0, 0)
+    text = feedback(graded, "returns_none.ipynb")
+    assert "returned None (did you forget `return`?)" in text
+    assert "returned a str that is not an array of numbers" in text
+
+
+def test_printing_megabytes_does_not_matter(graded):
+    assert scores(graded, "prints_megabytes.ipynb") == (1, 1, 2)
+    assert len(feedback(graded, "prints_megabytes.ipynb")) < 5000
+
+
+def test_huge_allocation_hits_the_memory_limit(graded):
+    assert scores(graded, "huge_allocation.ipynb") == (0, 1, 1)
+    assert "ran out of memory (limit: 1024 MB)" in feedback(graded, "huge_allocation.ipynb")
+
+
+def test_sys_exit_in_function_and_in_cell(graded):
+    assert scores(graded, "sys_exit.ipynb") == (0, 0, 0)
+    text = feedback(graded, "sys_exit.ipynb")
+    assert "called sys.exit()" in text and "running the cell: called sys.exit()" in text
+
+
+def test_os_exit_crashes_only_its_exercise(graded):
+    assert scores(graded, "os_exit.ipynb") == (0, 1, 1)
+    assert "the kernel died while running this exercise" in feedback(graded, "os_exit.ipynb")
+
+
+def test_killing_the_kernel(graded):
+    assert scores(graded, "kills_kernel.ipynb") == (0, 1, 1)
+    assert "the kernel died" in feedback(graded, "kills_kernel.ipynb")
+
+
+def test_killing_the_grading_process_costs_only_that_submission(graded):
+    assert scores(graded, "kills_grader.ipynb") == (0, 0, 0)
+    assert graded["rows"]["kills_grader.ipynb"]["status"].startswith("the grading process failed")
+    assert scores(graded, "good.ipynb") == (1, 1, 2)
+
+
+def test_deleted_exercise_cell(graded):
+    assert scores(graded, "cell_deleted.ipynb") == (1, 0, 1)
+    assert "no exercise cell for setup.hard_sigmoid" in feedback(graded, "cell_deleted.ipynb")
+
+
+def test_renamed_function_and_missing_metadata(graded):
+    assert scores(graded, "renamed.ipynb") == (0, 1, 1)
+    text = feedback(graded, "renamed.ipynb")
+    assert "does not define a function `sigmoid`" in text
+    assert "found by its `def hard_sigmoid(` line" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("truncated.ipynb", "the JSON ends early"),
+        ("malformed.ipynb", "broken JSON"),
+        ("not_a_notebook.ipynb", "not a notebook: the file is not text"),
+        ("script.ipynb", "not a notebook: the file is not JSON"),
+        ("empty.ipynb", "the file is empty"),
+        ("json_not_notebook.ipynb", "JSON without a list of cells"),
+    ],
+)
+def test_broken_files_score_zero_with_a_reason(graded, name, problem):
+    assert scores(graded, name) == (0, 0, 0)
+    assert problem in graded["rows"][name]["status"]
+    assert problem in feedback(graded, name)
+
+
+def test_cells_run_in_notebook_order_so_helpers_of_earlier_cells_work(graded):
+    assert scores(graded, "uses_earlier_cell.ipynb") == (1, 1, 2)
+    # Even when the exercises are listed in another order.
+    res = grade.grade_submission(
+        FIXTURES / "uses_earlier_cell.ipynb",
+        "uses_earlier_cell.ipynb",
+        ["setup.hard_sigmoid", "setup.sigmoid"],
+        time_limit=5,
+    )
+    assert [e["score"] for e in res["exercises"]] == [1.0, 1.0]
+
+
+def test_notebook_of_another_chapter(graded):
+    assert scores(graded, "other_chapter.ipynb") == (0, 0, 0)
+    assert graded["rows"]["other_chapter.ipynb"]["status"] == "wrong notebook?"
+    assert "was the right notebook submitted?" in feedback(graded, "other_chapter.ipynb")
+
+
+def test_monkeypatching_numpy_or_check_changes_nothing(graded):
+    assert scores(graded, "monkeypatch.ipynb") == (0, 1, 1)
+    assert "has no effect on grading" in feedback(graded, "monkeypatch.ipynb")
+
+
+def test_importing_the_reference_solution_is_flagged(graded):
+    assert scores(graded, "imports_reference.ipynb") == (0, 1, 1)
+    row = graded["rows"]["imports_reference.ipynb"]
+    assert "setup.sigmoid: uses course_lib" in row["flags"]
+    assert "FLAG: uses course_lib" in feedback(graded, "imports_reference.ipynb")
+
+
+# ----------------------------------------------------------------------------------------------- units
+def test_hidden_seed_is_stable_and_depends_on_name_and_key():
+    a = hidden_seed("alice.ipynb", "setup.sigmoid")
+    assert a == hidden_seed("some/folder/alice.ipynb", "setup.sigmoid")
+    assert a != hidden_seed("bob.ipynb", "setup.sigmoid") != hidden_seed("alice.ipynb", "setup.hard_sigmoid")
+    assert a != 0
+
+
+def test_gradebook_is_written_atomically(tmp_path, monkeypatch):
+    target = tmp_path / "grades.csv"
+    target.write_text("old gradebook\n")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        reports.atomic_write_text(target, "new gradebook\n")
+    assert target.read_text() == "old gradebook\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+
+
+def test_gradescope_option_and_assignment_keys(tmp_path):
+    results = [
+        {
+            "name": "a.ipynb",
+            "status": "graded",
+            "notes": [],
+            "total": 1.5,
+            "max": 2.0,
+            "sha256": "",
+            "exercises": [
+                {
+                    "key": k,
+                    "title": "t",
+                    "score": s,
+                    "max_score": 1,
+                    "status": "x",
+                    "report": "r",
+                    "flags": [],
+                }
+                for k, s in zip(KEYS, [1.0, 0.5], strict=True)
+            ],
+        }
+    ]
+    grade.write_outputs(results, KEYS, None, None, tmp_path / "results" / "results.json")
+    res = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert res["score"] == 1.5 and [t["score"] for t in res["tests"]] == [1.0, 0.5]
+    assert grade.resolve_keys(str(FIXTURES / "good.ipynb"), None, []) == KEYS
+    assert grade.resolve_keys(None, "setup.hard*", []) == ["setup.hard_sigmoid"]
+
+
+def test_read_submission_never_raises(tmp_path):
+    for p in FIXTURES.iterdir():
+        sub = read_submission(p)
+        assert sub.problem or sub.cells or sub.code_cells
+    missing = read_submission(tmp_path / "nope.ipynb")
+    assert "cannot read the file" in missing.problem
+
+
+def test_every_registered_exercise_through_the_kernel(tmp_path):
+    """All reference solutions score full marks and all stubs 0 when graded in a kernel on hidden cases."""
+    for name, source in (("solutions.ipynb", solution_source), ("stubs.ipynb", stub_source)):
+        cells = [nbformat.v4.new_code_cell("import numpy as np")]
+        for ex in all_exercises():
+            cell = nbformat.v4.new_code_cell(source(ex))
+            cell.metadata["exercise"] = ex.key
+            cells.append(cell)
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / name)
+    keys = [ex.key for ex in all_exercises()]
+    results = grade.grade_batch(
+        [(tmp_path / "solutions.ipynb", "solutions.ipynb"), (tmp_path / "stubs.ipynb", "stubs.ipynb")],
+        keys,
+        time_limit=10,
+        jobs=2,
+    )
+    sol, stub = results
+    assert sol["total"] == len(keys), "\n".join(e["report"] for e in sol["exercises"] if e["score"] < 1)
+    assert stub["total"] == 0
+    assert all(e["status"] == "not attempted" for e in stub["exercises"])
+
+
+def test_collect_submissions_names_are_unique(tmp_path):
+    for folder in ("group_a", "group_b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(FIXTURES / "good.ipynb", tmp_path / folder / "lstm.ipynb")
+    (tmp_path / "group_a" / ".ipynb_checkpoints").mkdir()
+    shutil.copy(
+        FIXTURES / "good.ipynb", tmp_path / "group_a" / ".ipynb_checkpoints" / "lstm-checkpoint.ipynb"
+    )
+    found = grade.collect_submissions([str(tmp_path)])
+    assert [n for _, n in found] == ["group_a/lstm.ipynb", "group_b/lstm.ipynb"]
+    both = grade.collect_submissions(
+        [str(tmp_path / "group_a" / "lstm.ipynb"), str(tmp_path / "group_b" / "lstm.ipynb")]
+    )
+    assert len({n for _, n in both}) == 2
+    assert reports.feedback_stem("group_a/lstm.ipynb") == "group_a_lstm.ipynb"
