@@ -14,6 +14,7 @@ import torch
 
 from course_lib.activations import sigmoid
 from course_lib.convert import gru_params_from_torch
+from course_lib.gradcheck import assert_gradients_match
 from course_lib.gru import (
     GRU_PARAM_NAMES,
     GRUConfig,
@@ -27,15 +28,6 @@ from course_lib.gru import (
 
 BEFORE = GRUConfig(reset_after=False)
 AFTER = GRUConfig(reset_after=True)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The tensors here are tiny: one thread avoids OpenMP contention on a shared CPU. Restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 # (n, T, d, h): batch 1 and T = 1 included, plus a few drawn at random (fixed seed)
 _draw = np.random.default_rng(2024)
@@ -300,23 +292,6 @@ def test_backward_matches_autograd(size, reset_after):
         assert np.abs(grads[k] - P[k].grad.numpy()).max() < 1e-8, k
 
 
-def _numerical_grads(f, arrays, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of every array (in place)."""
-    out = {}
-    for name, a in arrays.items():
-        g = np.zeros_like(a)
-        for i in np.ndindex(a.shape):
-            old = a[i]
-            a[i] = old + eps
-            up = f()
-            a[i] = old - eps
-            down = f()
-            a[i] = old
-            g[i] = (up - down) / (2 * eps)
-        out[name] = g
-    return out
-
-
 @pytest.mark.parametrize(
     "config",
     [
@@ -342,10 +317,7 @@ def test_backward_matches_finite_differences(config):
 
     _, cache = gru_forward(X, params, H_0=H_0, config=config)
     dX, dH_0, grads = gru_backward(G, cache, dH_T=G_T)
-    numerical = _numerical_grads(loss, {**params, "X": X, "H_0": H_0})
-    analytic = {**grads, "X": dX, "H_0": dH_0}
-    for name, g in numerical.items():
-        assert np.allclose(analytic[name], g, rtol=1e-5, atol=1e-7), name
+    assert_gradients_match(loss, {**params, "X": X, "H_0": H_0}, {**grads, "X": dX, "H_0": dH_0})
 
 
 def test_step_backward_is_sequence_backward_with_T_1():

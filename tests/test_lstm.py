@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.convert import lstm_params_from_torch, lstm_params_to_torch
+from course_lib.gradcheck import assert_gradients_match
 from course_lib.lstm import (
     LSTMConfig,
     init_lstm_params,
@@ -311,21 +312,6 @@ def test_step_backward_equals_reference_autograd(name):
         np.testing.assert_allclose(ours[k], ref[k], rtol=0, atol=1e-8, err_msg=k)
 
 
-def _finite_difference_check(loss, arrays, grads, rng, n_coords=2, eps=1e-6):
-    """Central differences on a few random coordinates of each array (mutated in place, then restored)."""
-    for name, A in arrays.items():
-        for _ in range(n_coords):
-            idx = tuple(int(rng.integers(s)) for s in A.shape)
-            old = A[idx]
-            A[idx] = old + eps
-            up = loss()
-            A[idx] = old - eps
-            down = loss()
-            A[idx] = old
-            numeric = (up - down) / (2 * eps)
-            assert abs(numeric - grads[name][idx]) <= 1e-6 * max(1.0, abs(numeric)), (name, idx)
-
-
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_backward_finite_differences(name):
     config = VARIANTS[name]
@@ -341,8 +327,8 @@ def test_backward_finite_differences(name):
 
     _, _, cache = lstm_forward(X, params, H_0, C_0, config)
     dX, dH_0, dC_0, grads = lstm_backward(G, cache, dH_T=G_H, dC_T=G_C)
-    _finite_difference_check(loss, {**params, "X": X, "H_0": H_0, "C_0": C_0},
-                             {**grads, "X": dX, "H_0": dH_0, "C_0": dC_0}, rng)
+    assert_gradients_match(loss, {**params, "X": X, "H_0": H_0, "C_0": C_0},
+                           {**grads, "X": dX, "H_0": dH_0, "C_0": dC_0}, rng, n_coords=2)
 
 
 # ----------------------------------------------------------------------------------------------------------

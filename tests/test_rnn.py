@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from course_lib.convert import rnn_params_from_torch, rnn_params_to_torch
+from course_lib.gradcheck import assert_gradients_match
 from course_lib.rnn import init_rnn_params, rnn_backward, rnn_forward, rnn_step, rnn_step_backward
 
 # (n, T, d, h, seed): includes batch 1 and T = 1
@@ -149,21 +150,6 @@ def test_step_backward_equals_rnncell_autograd(n, d, h, seed):
         np.testing.assert_allclose(grads[k], expected[k], rtol=0, atol=1e-8, err_msg=k)
 
 
-def _finite_difference_check(loss, arrays, grads, rng, n_coords=3, eps=1e-6):
-    """Central differences on a few random coordinates of each array (mutated in place, then restored)."""
-    for name, A in arrays.items():
-        for _ in range(n_coords):
-            idx = tuple(int(rng.integers(s)) for s in A.shape)
-            old = A[idx]
-            A[idx] = old + eps
-            up = loss()
-            A[idx] = old - eps
-            down = loss()
-            A[idx] = old
-            numeric = (up - down) / (2 * eps)
-            assert abs(numeric - grads[name][idx]) <= 1e-6 * max(1.0, abs(numeric)), (name, idx)
-
-
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("n,T,d,h,seed", [(1, 1, 2, 3, 0), (3, 5, 4, 3, 1)])
 def test_backward_finite_differences(n, T, d, h, seed, activation):
@@ -178,7 +164,8 @@ def test_backward_finite_differences(n, T, d, h, seed, activation):
 
     _, cache = rnn_forward(X, params, H_0, activation=activation)
     dX, dH_0, grads = rnn_backward(G, cache, dH_T=G_T)
-    _finite_difference_check(loss, {**params, "X": X, "H_0": H_0}, {**grads, "X": dX, "H_0": dH_0}, rng)
+    assert_gradients_match(loss, {**params, "X": X, "H_0": H_0}, {**grads, "X": dX, "H_0": dH_0},
+                           rng, n_coords=3)
 
 
 def test_backward_without_dH_uses_only_dH_T():

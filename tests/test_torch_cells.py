@@ -21,13 +21,6 @@ from course_lib.torch_cells import GRULayer, LSTMLayer, RNNLayer, torch_activati
 SIZES = [(3, 4, 3, 5), (1, 1, 2, 3)]  # (n, T, d, h)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The tensors here are tiny: one thread avoids OpenMP contention on a shared CPU. Restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 LSTM_CONFIGS = {
     "standard": LSTMConfig(),
