@@ -3,7 +3,8 @@
 Each submission (a saved ``.ipynb``; folders are searched for notebooks) is graded in its own worker process,
 which runs the learner's exercise cells in a fresh Jupyter kernel on hidden cases (seeded from the file's
 name and the exercise key, so a regrade gives the same result) and judges the returned arrays against the
-reference solutions in the grader's own process. Writes:
+reference solutions in the grader's own process. When a worker ends, every process that inherited its
+environment tag (kernels, anything a notebook forked) is killed. Writes:
 
 * the gradebook ``--out`` (CSV: one row per submission, one column per exercise, total, max, flags);
 * ``--feedback DIR`` (default: ``feedback/`` next to the gradebook): ``<name>.txt`` for the learner and
@@ -21,8 +22,12 @@ import argparse
 import fnmatch
 import json
 import os
+import secrets
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -36,7 +41,7 @@ from course_lib.exercises import keys as registered_keys
 from course_lib.grading.reports import (
     atomic_write_text,
     class_summary,
-    feedback_stem,
+    feedback_stems,
     feedback_text,
     gradebook_csv,
     gradescope_results,
@@ -116,9 +121,14 @@ def grade_submission(
         expected = fw.reference_outcomes(ex, cases)
         n_out = len(expected[0].values or [])
         cell = find_exercise_cell(sub, ex.key, ex.func_name)
-        flags, notes = static_flags(cell.source) if cell else ([], [])
-        if cell is not None and cell.found_by != "metadata":
+        flags, notes = static_flags(cell.source, ex.fail_on_warning) if cell else ([], [])
+        if cell is not None and cell.found_by == "function name":
             notes.append(f"cell found by its `def {ex.func_name}(` line (its exercise metadata is missing)")
+        elif cell is not None and cell.found_by == "later cell":
+            notes.append(
+                f"the exercise cell still holds the stub; the later cell that defines `{ex.func_name}` "
+                "was graded"
+            )
         if cell is not None and cell.duplicates:
             notes.append(
                 f"{cell.duplicates + 1} cells carry this exercise's metadata; the last one was graded"
@@ -141,7 +151,7 @@ def grade_submission(
             outcomes = [fw.Outcome("missing", detail=detail) for _ in cases]
         else:
             run = runs[idx]
-            if run.course_lib_loaded and not flags:
+            if run.course_lib_loaded and not any("course_lib" in f for f in flags):
                 flags.append("imported course_lib while grading (reference solutions live there)")
             if run.define_status == "ok":
                 outcomes = run.outcomes
@@ -185,6 +195,38 @@ def _failed_entry(path: Path, name: str, keys: list[str], why: str) -> dict[str,
 # ----------------------------------------------------------------------------------------------------------
 # A batch: one worker process per submission, `jobs` at a time
 # ----------------------------------------------------------------------------------------------------------
+_TAG_VAR = "COURSE_GRADE_TAG"
+_ACTIVE_TAGS: set[str] = set()  # tags of the workers running now (killed on Ctrl-C)
+
+
+def kill_tagged(tag: str) -> int:
+    """SIGKILL every process whose environment holds ``COURSE_GRADE_TAG=<tag>``; returns how many.
+
+    Each worker gets its own tag, which its kernels and anything they start inherit, so processes a
+    submission forked (even into a new session) do not outlive its grading. Linux only (reads /proc).
+    """
+    needle = f"{_TAG_VAR}={tag}".encode()
+    killed = 0
+    for _ in range(3):  # a second pass catches children forked while the first one ran
+        found = 0
+        for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                env = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if needle in env.split(b"\0"):
+                try:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found += 1
+                except OSError:
+                    pass
+        killed += found
+        if not found:
+            break
+    return killed
+
 def _run_worker(
     path: Path, name: str, keys: list[str], time_limit: float, memory_mb: int, salt: str = ""
 ) -> dict[str, Any]:
@@ -206,12 +248,17 @@ def _run_worker(
         salt,
     ]
     budget = 60 + len(keys) * (2 * time_limit + 10)
-    env = dict(os.environ, COURSE_LIB_PROGRESS="0", PYTHONHASHSEED="0")
+    tag = secrets.token_hex(16)
+    _ACTIVE_TAGS.add(tag)
+    # The worker's temporary files (and its kernels') go into a folder removed here, even if it is killed.
+    workdir = tempfile.mkdtemp(prefix="course-grade-worker-")
+    env = dict(os.environ, COURSE_LIB_PROGRESS="0", PYTHONHASHSEED="0", TMPDIR=workdir, **{_TAG_VAR: tag})
     try:
         proc = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
+            errors="replace",
             timeout=budget,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -219,15 +266,22 @@ def _run_worker(
         )
     except subprocess.TimeoutExpired:
         return _failed_entry(path, name, keys, f"grading did not finish within {budget:g} s")
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(_MARK):
-            try:
-                result = json.loads(line[len(_MARK) :])
-                if isinstance(result, dict) and result.get("name") == name:
-                    return result
-            except json.JSONDecodeError:
-                pass
-            break
+    finally:
+        kill_tagged(tag)
+        _ACTIVE_TAGS.discard(tag)
+        shutil.rmtree(workdir, ignore_errors=True)
+    marked = [line for line in proc.stdout.splitlines() if line.startswith(_MARK)]
+    if len(marked) > 1:  # the worker writes one line: someone else wrote into its output
+        return _failed_entry(
+            path, name, keys, "the grading process failed (its output was tampered with: check this notebook)"
+        )
+    if marked and proc.returncode == 0:
+        try:
+            result = json.loads(marked[0][len(_MARK) :])
+            if isinstance(result, dict) and result.get("name") == name:
+                return result
+        except json.JSONDecodeError:
+            pass
     if proc.returncode < 0:
         why = f"killed by signal {-proc.returncode}; did the notebook kill it?"
     else:
@@ -249,10 +303,17 @@ def grade_batch(
     from course_lib.progress import progress
 
     results = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = [pool.submit(_run_worker, p, n, keys, time_limit, memory_mb, salt) for p, n in submissions]
         for fut in progress(as_completed(futures), desc="grading", total=len(futures)):
             results.append(fut.result())
+    except BaseException:  # Ctrl-C: stop now, without grading the rest (nothing is written)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for tag in list(_ACTIVE_TAGS):
+            kill_tagged(tag)
+        raise
+    pool.shutdown()
     return sorted(results, key=lambda r: r["name"])
 
 
@@ -273,9 +334,13 @@ def collect_submissions(args: list[str]) -> list[tuple[Path, str]]:
             found.append((p, p.name))
         else:
             raise SystemExit(f"no such file or folder: {arg}")
+    unique: dict[Path, tuple[Path, str]] = {}  # a file given twice (or in two folders given) is graded once
+    for p, n in found:
+        unique.setdefault(p.resolve(), (p, n))
+    found = list(unique.values())
     names = [n for _, n in found]
     if len(set(names)) != len(names):
-        found = [(p, p.as_posix().lstrip("./")) for p, _ in found]
+        found = [(p, p.as_posix().removeprefix("./")) for p, _ in found]
     return found
 
 
@@ -315,8 +380,9 @@ def write_outputs(
 ) -> None:
     """Write the gradebook, the feedback files and the Gradescope results (all atomically)."""
     if feedback is not None:
+        stems = feedback_stems([r["name"] for r in results])
         for r in results:
-            stem = feedback_stem(r["name"])
+            stem = stems[r["name"]]
             atomic_write_text(feedback / f"{stem}.txt", feedback_text(r))
             atomic_write_text(feedback / f"{stem}.json", json.dumps(gradescope_results(r), indent=2) + "\n")
         if results:
@@ -391,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: no known exercise found in the submissions; every row will be empty", file=sys.stderr)
     feedback = args.feedback or (args.out.parent / "feedback" if args.out is not None else None)
     start = time.perf_counter()
-    results = grade_batch(subs, keys, args.time_limit, args.memory_mb, args.jobs, args.salt)
+    try:
+        results = grade_batch(subs, keys, args.time_limit, args.memory_mb, args.jobs, args.salt)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written", file=sys.stderr)
+        return 130
     write_outputs(results, keys, args.out, feedback, args.gradescope)
     total = sum(r["total"] for r in results)
     print(

@@ -186,6 +186,24 @@ def test_bad_returns_are_reported_not_raised():
     assert "row_sums: contains inf at 3 of 3 entries" in r.report()
 
 
+def test_odd_returned_values_never_raise():
+    ex = _ex()
+
+    class BrokenTuple(tuple):
+        def __len__(self):
+            raise RuntimeError("boom")
+
+    r = run_check(ex, lambda X, W, b: BrokenTuple((X, X)))
+    assert r.score == 0 and "converting the returned value: RuntimeError: boom" in r.report()
+    ok = ex.reference
+    r = run_check(ex, lambda X, W, b: tuple(np.ma.masked_array(v) for v in ok(X, W, b)))
+    assert r.score == 1  # a NumPy subclass is read as its plain array
+    r = run_check(ex, lambda X, W, b: (v.astype(object) for v in ok(X, W, b)))
+    assert "returned a generator; expected a tuple of 2 arrays" in r.report()
+    r = run_check(ex, lambda X, W, b: tuple(v.astype(object) for v in ok(X, W, b)))
+    assert "returned a ndarray as item 1 that is not an array of numbers" in r.report()
+
+
 def test_exceptions_exit_and_timeouts_never_raise(capsys):
     ex = _ex()
 

@@ -275,7 +275,63 @@ def test_importing_the_reference_solution_is_flagged(graded):
     assert "FLAG: uses course_lib" in feedback(graded, "imports_reference.ipynb")
 
 
+def test_solution_written_below_the_untouched_stub_is_graded(graded):
+    assert scores(graded, "stub_then_solution.ipynb") == (1, 1, 2)
+    assert "the exercise cell still holds the stub" in feedback(graded, "stub_then_solution.ipynb")
+
+
+def test_syntax_error_in_the_exercise_cell(graded):
+    assert scores(graded, "syntax_error.ipynb") == (0, 1, 1)
+    assert "running the cell: SyntaxError" in feedback(graded, "syntax_error.ipynb")
+
+
+def test_returning_an_array_too_large_to_copy(graded):
+    assert scores(graded, "big_return.ipynb") == (0, 1, 1)
+    assert "converting the returned value: ran out of memory" in feedback(graded, "big_return.ipynb")
+
+
+def test_processes_forked_by_a_submission_do_not_outlive_its_grading(graded):
+    assert scores(graded, "forks_child.ipynb") == (1, 1, 2)
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        assert b"course-grade-orphan-fixture" not in cmdline, f"process {proc.name} survived grading"
+
+
+def test_a_result_forged_into_the_workers_output_is_rejected(graded):
+    row = graded["rows"]["injects_result.ipynb"]
+    assert row["total"] == "0" and "tampered with" in row["status"]
+
+
+def test_only_numbers_are_read_back_from_the_kernel(graded):
+    assert scores(graded, "overrides_runner.ipynb") == (1, 0, 1)
+    assert "could not report on this exercise" in feedback(graded, "overrides_runner.ipynb")
+
+
+def test_silencing_warnings_in_an_exercise_about_them_is_flagged(graded):
+    assert scores(graded, "silences_warnings.ipynb") == (1, 1, 2)  # the values are right...
+    assert "setup.sigmoid: silences warnings" in graded["rows"]["silences_warnings.ipynb"]["flags"]
+    assert graded["rows"]["good.ipynb"]["flags"] == ""
+
+
+def test_odd_files_deep_json_and_latin1(graded):
+    assert scores(graded, "deep_json.ipynb") == (0, 0, 0)
+    assert graded["rows"]["deep_json.ipynb"]["status"] == "not a notebook: JSON nested too deeply"
+    assert scores(graded, "latin1.ipynb") == (1, 1, 2)
+    # Reading every submission to find the exercises (no --exercises) must not stop on either.
+    subs = [(FIXTURES / n, n) for n in ("deep_json.ipynb", "latin1.ipynb")]
+    assert grade.resolve_keys(None, None, subs) == KEYS
+
+
 # ----------------------------------------------------------------------------------------------- units
+def test_feedback_file_names_are_unique():
+    stems = reports.feedback_stems(["a b.ipynb", "a_b.ipynb", "Alice.ipynb", "alice.ipynb", "class_summary"])
+    assert len({s.casefold() for s in stems.values()}) == 5
+    assert stems["a b.ipynb"] == "a_b.ipynb" and stems["a_b.ipynb"] == "a_b.ipynb-2"
+
+
 def test_hidden_seed_is_stable_and_depends_on_name_and_key():
     a = hidden_seed("alice.ipynb", "setup.sigmoid")
     assert a == hidden_seed("some/folder/alice.ipynb", "setup.sigmoid")
@@ -371,4 +427,6 @@ def test_collect_submissions_names_are_unique(tmp_path):
         [str(tmp_path / "group_a" / "lstm.ipynb"), str(tmp_path / "group_b" / "lstm.ipynb")]
     )
     assert len({n for _, n in both}) == 2
+    twice = grade.collect_submissions([str(tmp_path / "group_a" / "lstm.ipynb"), str(tmp_path / "group_a")])
+    assert [n for _, n in twice] == ["lstm.ipynb"]  # the same file given twice is graded once
     assert reports.feedback_stem("group_a/lstm.ipynb") == "group_a_lstm.ipynb"

@@ -26,7 +26,6 @@ from .framework import (
     _Timeout,
     evaluate,
     get,
-    n_outputs,
     reference_outcomes,
     run_function,
 )
@@ -96,7 +95,3 @@ def check(key: str, func: Callable[..., Any], time_limit: float = 10.0) -> None:
     raises KeyError.
     """
     print(run_check(key, func, time_limit=time_limit).report())
-
-
-# Keep n_outputs importable from here for authors' convenience.
-_ = n_outputs

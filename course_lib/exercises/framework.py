@@ -263,7 +263,7 @@ def _type_phrase(value: Any) -> str:
 def describe_value(value: Any, n_out: int) -> tuple[list[np.ndarray] | None, str]:
     """Turn a returned value into ``n_out`` numeric arrays, or ``(None, what is wrong with it)``.
 
-    The instructor's grader runs the same rules inside the learner's kernel (``course_lib.grading.runner``).
+    The instructor's grader runs the same rules inside the learner's kernel (``course_lib.grading.sandbox``).
     """
     if n_out == 1:
         items = [value]
@@ -279,6 +279,8 @@ def describe_value(value: Any, n_out: int) -> tuple[list[np.ndarray] | None, str
             return None, f"returned None{where}{hint}"
         try:
             arr = np.array(item, copy=True)
+        except MemoryError:
+            raise
         except Exception:  # ragged lists and other oddities
             return None, f"returned {_type_phrase(item)}{where} that is not an array of numbers"
         if arr.dtype.kind not in "biufc":
@@ -324,7 +326,14 @@ def run_function(func: Callable[..., Any], case: Case, n_out: int) -> Outcome:
         except BaseException as exc:  # noqa: B036 - a learner's function may raise anything
             return Outcome("raised", detail=_short(f"{type(exc).__name__}: {exc}") + _where(exc))
     messages = tuple(dict.fromkeys(_short(str(w.message), 120) for w in caught))
-    arrays, problem = describe_value(value, n_out)
+    try:
+        arrays, problem = describe_value(value, n_out)
+    except MemoryError as exc:
+        return Outcome("memory", detail=_short(f"converting the returned value: MemoryError: {exc}"))
+    except (KeyboardInterrupt, _Timeout):
+        raise
+    except BaseException as exc:  # noqa: B036 - e.g. a returned object whose __len__ raises
+        return Outcome("raised", detail=_short(f"converting the returned value: {type(exc).__name__}: {exc}"))
     if arrays is None:
         return Outcome("bad_return", detail=problem, warnings=messages)
     return Outcome("returned", values=arrays, warnings=messages)

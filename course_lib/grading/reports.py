@@ -146,3 +146,20 @@ def feedback_stem(name: str) -> str:
     """A safe file stem for a submission name (path separators and odd characters become '_')."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "submission"
     return stem[:150]
+
+
+def feedback_stems(names: list[str]) -> dict[str, str]:
+    """A unique :func:`feedback_stem` per name, even when two names map to the same stem ("a b" and
+    "a_b", or "Alice" and "alice" on a case-insensitive disk): later ones (in sorted order) get "-2", "-3"."""
+    used: set[str] = {"_class_summary"}
+    stems = {}
+    for name in sorted(set(names)):
+        base = stem = feedback_stem(name)
+        n = 1
+        while stem.casefold() in used:
+            n += 1
+            stem = f"{base}-{n}"
+        used.add(stem.casefold())
+        stems[name] = stem
+    return stems
+

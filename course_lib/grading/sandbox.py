@@ -54,7 +54,7 @@ import warnings as _cg_warnings
 
 import numpy as np
 
-_CG = {"armed": False, "limit": %(limit)r, "memory": %(memory)r, "dir": %(dir)r}
+_CG = {"armed": False, "limit": %(limit)r, "memory": %(memory)r, "dir": %(dir)r, "max_bytes": %(max_bytes)r}
 _cg_load, _cg_savez, _cg_replace, _cg_errstate = np.load, np.savez, _cg_os.replace, np.errstate
 
 
@@ -152,6 +152,8 @@ def _cg_arrays(value, n_out):
             return None, "returned None%%s%%s" %% (where, hint)
         try:
             arr = np.array(item, copy=True)
+        except MemoryError:
+            raise
         except Exception:
             return None, "returned %%s%%s that is not an array of numbers" %% (_cg_phrase(item), where)
         if arr.dtype.kind not in "biufc":
@@ -242,6 +244,7 @@ def _cg_exercise(i):
                     kw[name] = conv(a)
                 inputs.append(kw)
         cases = report["cases"]
+        total = 0
         try:
             try:
                 _cg_arm()
@@ -258,10 +261,25 @@ def _cg_exercise(i):
                             cases.append({"status": kind, "detail": detail, "warnings": [], "n": 0})
                             continue
                     msgs = list(dict.fromkeys(_cg_short(w.message, 120) for w in caught))
-                    out, problem = _cg_arrays(value, spec["n_out"])
+                    try:
+                        out, problem = _cg_arrays(value, spec["n_out"])
+                    except _CGTimeout:
+                        raise
+                    except BaseException as exc:  # MemoryError copying a huge result, a broken __len__...
+                        kind, detail = _cg_error(exc)
+                        kind = kind if kind in ("memory", "exited") else "raised"
+                        cases.append({"status": kind, "detail": "converting the returned value: " + detail,
+                                      "warnings": msgs, "n": 0})
+                        continue
+                    finally:
+                        value = None
+                    if out is not None and total + sum(a.nbytes for a in out) > _CG["max_bytes"]:
+                        out, problem = None, "returned more data than the grader reads (%%d MB in all)" %% (
+                            _CG["max_bytes"] // 2**20)
                     if out is None:
                         cases.append({"status": "bad_return", "detail": problem, "warnings": msgs, "n": 0})
                         continue
+                    total += sum(a.nbytes for a in out)
                     for j, a in enumerate(out):
                         arrays["c%%d_o%%d" %% (k, j)] = a
                     cases.append({"status": "returned", "detail": "", "warnings": msgs, "n": len(out)})
@@ -347,6 +365,8 @@ def _read_result(folder: Path, i: int, n_cases: int, n_out: int) -> ExerciseRun 
                 warns = tuple(str(w)[:200] for w in c.get("warnings", [])[:10] if isinstance(w, str))
                 if status == "returned":
                     values = [np.array(z[f"c{k}_o{j}"]) for j in range(n_out)]
+                    if any(v.dtype.kind not in "biufc" for v in values):  # the kernel only saves numbers
+                        return None
                     run.outcomes.append(Outcome("returned", values=values, warnings=warns))
                 else:
                     run.outcomes.append(Outcome(status, detail=detail, warnings=warns))
@@ -436,7 +456,12 @@ def run_exercises(
         (tmp / "limit.txt").write_text(f"{time_limit:g}")
         for i, (key, func_name, source, n_out, cases) in enumerate(items):
             _write_exercise(tmp, i, key, func_name, source, n_out, cases)
-        preamble = PREAMBLE % {"limit": float(time_limit), "memory": int(memory_mb) * 2**20, "dir": str(tmp)}
+        preamble = PREAMBLE % {
+            "limit": float(time_limit),
+            "memory": int(memory_mb) * 2**20,
+            "dir": str(tmp),
+            "max_bytes": MAX_RESULT_BYTES,
+        }
         pending = list(range(len(items)))
         defined: list[int] = []
         hard = int(2 * time_limit + HARD_SLACK)

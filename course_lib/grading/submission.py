@@ -23,7 +23,7 @@ class ExerciseCell:
 
     key: str
     source: str
-    found_by: str  # "metadata" or "function name"
+    found_by: str  # "metadata", "function name" or "later cell" (see find_exercise_cell)
     duplicates: int = 0  # other cells with the same key (the last one is graded)
     index: int = 0  # position among the notebook's code cells (exercises run in this order)
 
@@ -45,8 +45,10 @@ def hidden_seed(file_name: str, key: str, salt: str = "") -> int:
 
     Derived from the file's base name, the key and an optional ``salt`` (the grader's ``--salt``: e.g. a
     term name, or a learner id on Gradescope where every upload has the same file name) only, so a regrade
-    gives the same cases (and the same grades), different submissions get different cases, and no learner
-    can know theirs in advance (``check`` in the notebook uses seed 0).
+    gives the same cases (and the same grades) and different submissions get different cases (``check`` in
+    the notebook uses seed 0). Without a salt, a learner who reads this code can compute their hidden
+    cases; that only lets them hard-code answers they could compute anyway, but a salt kept private
+    (the grader's ``--salt``) makes the cases unpredictable.
     """
     text = f"{Path(file_name).name}\0{key}" if not salt else f"{salt}\0{Path(file_name).name}\0{key}"
     digest = hashlib.sha256(text.encode()).digest()
@@ -80,10 +82,17 @@ def read_submission(path: Path, name: str | None = None) -> Submission:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        sub.problem = "not a notebook: the file is not text (a PDF, an image or a zip?)"
-        return sub
+        if not data.lstrip().startswith(b"{"):
+            sub.problem = "not a notebook: the file is not text (a PDF, an image or a zip?)"
+            return sub
+        # JSON that is not UTF-8 (a notebook re-saved as Latin-1 by an editor): the stray bytes become U+FFFD,
+        # which only matters if they sit in code (then that exercise's cell fails with a SyntaxError).
+        text = data.decode("utf-8-sig", errors="replace")
     try:
         nb = json.loads(text)
+    except RecursionError:  # e.g. "[[[[...]]]]" nested far beyond any notebook
+        sub.problem = "not a notebook: JSON nested too deeply"
+        return sub
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) - 1 and text.lstrip().startswith("{"):
             sub.problem = "not a valid notebook: the JSON ends early (a truncated or partly saved file?)"
@@ -113,10 +122,22 @@ def read_submission(path: Path, name: str | None = None) -> Submission:
 
 
 def find_exercise_cell(sub: Submission, key: str, func_name: str) -> ExerciseCell | None:
-    """The cell to grade for ``key``: by metadata, else the last code cell that defines ``func_name``."""
-    if key in sub.cells:
-        return sub.cells[key]
+    """The cell to grade for ``key``: by metadata, else the last code cell that defines ``func_name``.
+
+    One exception, a common way of working: the metadata cell still holds the untouched stub (it raises
+    NotImplementedError) and the learner wrote the function in a later cell, which is what ``check`` saw.
+    Then the last later cell that defines ``func_name`` without raising NotImplementedError is graded
+    (``found_by == "later cell"``).
+    """
     pattern = re.compile(rf"^def\s+{re.escape(func_name)}\s*\(", re.M)
+    if key in sub.cells:
+        cell = sub.cells[key]
+        if "NotImplementedError" in cell.source:
+            for index in range(len(sub.code_cells) - 1, cell.index, -1):
+                src = sub.code_cells[index]
+                if pattern.search(src) and "NotImplementedError" not in src:
+                    return ExerciseCell(key, src, "later cell", cell.duplicates, index)
+        return cell
     for index in range(len(sub.code_cells) - 1, -1, -1):
         if pattern.search(sub.code_cells[index]):
             return ExerciseCell(key, sub.code_cells[index], "function name", 0, index)
@@ -128,9 +149,22 @@ _PATCH_NUMPY = re.compile(r"^\s*(?:np|numpy)(?:\.\w+)+\s*=(?!=)", re.M)
 _PATCH_CHECK = re.compile(r"^\s*(?:check|course_lib\S*)\s*=(?!=)", re.M)
 
 
-def static_flags(source: str) -> tuple[list[str], list[str]]:
-    """(flags for the instructor, neutral notes) from an exercise cell's source text."""
+_SILENCE = re.compile(r"\b(?:errstate|seterr|filterwarnings|simplefilter|catch_warnings)\b")
+
+
+def static_flags(source: str, fail_on_warning: bool = False) -> tuple[list[str], list[str]]:
+    """(flags for the instructor, neutral notes) from an exercise cell's source text.
+
+    ``fail_on_warning``: the exercise fails a case on which NumPy warns; a cell that silences warnings
+    (``np.errstate(all="ignore")``, ``warnings.filterwarnings``...) could then pass with the very formula
+    the exercise is about avoiding, so it is flagged for a look.
+    """
     flags, notes = [], []
+    if fail_on_warning and _SILENCE.search(source):
+        flags.append(
+            "silences warnings (errstate, seterr or a warnings filter) in an exercise graded on NumPy's "
+            "warnings: check by hand that the function avoids the overflow rather than hiding it"
+        )
     if _COURSE_LIB.search(source):
         flags.append(
             "uses course_lib, where the reference solutions live: exercise functions may use NumPy "
