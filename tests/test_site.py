@@ -37,7 +37,7 @@ NOTATION_NAMES = [
     "X_t", "H_t", "C_t", "I_t", "F_t", "O_t", "C_tilde", "R_t", "Z_t", "H_tilde", "H_0", "C_0",
     "W_xh", "W_hh", "b_h", "W_xi", "W_hi", "b_i", "W_xf", "W_hf", "b_f", "W_xo", "W_ho", "b_o",
     "W_xc", "W_hc", "b_c", "W_xr", "W_hr", "b_r", "W_xz", "W_hz", "b_z", "b_hh_rec", "p_i", "p_f", "p_o",
-    "dH_t", "dC_t", "dH", "dX", "dH_0", "dC_0", "grads", "clip", "lr", "sigmoid", "tanh",
+    "dH_t", "dC_t", "dH", "dX", "dH_0", "dC_0", "grads", "max_norm", "lr", "sigmoid", "tanh",
 ]
 
 
