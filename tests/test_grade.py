@@ -332,6 +332,16 @@ def test_feedback_file_names_are_unique():
     assert stems["a b.ipynb"] == "a_b.ipynb" and stems["a_b.ipynb"] == "a_b.ipynb-2"
 
 
+def test_gradebook_does_not_let_names_become_spreadsheet_formulas():
+    result = {"name": "=HYPERLINK(1).ipynb", "status": "graded", "total": 1.0, "max": 2.0, "sha256": "ab",
+              "exercises": [{"key": "rnn.step", "score": 1.0, "flags": ["-x"]}]}
+    rows = list(csv.reader(reports.gradebook_csv([result], ["rnn.step"]).splitlines()))
+    assert rows[1][0] == "'=HYPERLINK(1).ipynb"
+    assert rows[1][1] == "graded" and rows[1][2:5] == ["1", "1", "2"]
+    assert reports.spreadsheet_safe("lstm.ipynb") == "lstm.ipynb"
+    assert reports.spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+
+
 def test_hidden_seed_is_stable_and_depends_on_name_and_key():
     a = hidden_seed("alice.ipynb", "setup.sigmoid")
     assert a == hidden_seed("some/folder/alice.ipynb", "setup.sigmoid")

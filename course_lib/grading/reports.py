@@ -41,8 +41,17 @@ def fmt_points(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula (=, +, -, @, tab, CR)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def gradebook_csv(results: list[dict[str, Any]], keys: list[str]) -> str:
-    """CSV text: submission, status, one column per exercise key, total, max, flags, sha256."""
+    """CSV text: submission, status, one column per exercise key, total, max, flags, sha256.
+
+    Text taken from submissions (file names, flags) is made spreadsheet-safe: a file named ``=cmd().ipynb``
+    appears as ``'=cmd().ipynb`` instead of being evaluated when the gradebook is opened.
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["submission", "status", *keys, "total", "max", "flags", "sha256"])
@@ -51,12 +60,12 @@ def gradebook_csv(results: list[dict[str, Any]], keys: list[str]) -> str:
         flags = "; ".join(f"{e['key']}: {f}" for e in r["exercises"] for f in e.get("flags", []))
         w.writerow(
             [
-                r["name"],
-                r["status"],
+                spreadsheet_safe(r["name"]),
+                spreadsheet_safe(r["status"]),
                 *(fmt_points(scores.get(k, 0.0)) for k in keys),
                 fmt_points(r["total"]),
                 fmt_points(r["max"]),
-                flags,
+                spreadsheet_safe(flags),
                 r.get("sha256", ""),
             ]
         )
