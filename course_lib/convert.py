@@ -225,12 +225,7 @@ def gru_params_from_torch(module, layer: int = 0, reverse: bool = False) -> dict
     h = W_hh.shape[0]
     Wx, Wh = _blocks(W_ih, _GRU_TORCH_ORDER, h), _blocks(W_hh, _GRU_TORCH_ORDER, h)
     bi, bh = _blocks(b_ih, _GRU_TORCH_ORDER, h), _blocks(b_hh, _GRU_TORCH_ORDER, h)
-    return {
-        "W_xr": Wx["r"].copy(), "W_hr": Wh["r"].copy(), "b_r": bi["r"] + bh["r"],
-        "W_xz": Wx["z"].copy(), "W_hz": Wh["z"].copy(), "b_z": bi["z"] + bh["z"],
-        "W_xh": Wx["h"].copy(), "W_hh": Wh["h"].copy(), "b_h": bi["h"].copy(),
-        "b_hh_rec": bh["h"].copy(),
-    }
+    return _gru_params_from_blocks(Wx, Wh, bi, bh)
 
 
 def gru_params_to_torch(params: dict, module, layer: int = 0, reverse: bool = False):
@@ -325,12 +320,7 @@ def gru_params_from_keras(kernel, recurrent_kernel, bias=None, reset_after: bool
         b_in, b_rec = bias, np.zeros_like(bias)
     Wx, Wh = _blocks(kernel, _GRU_KERAS_ORDER, h), _blocks(recurrent_kernel, _GRU_KERAS_ORDER, h)
     bi, br = _blocks(b_in, _GRU_KERAS_ORDER, h), _blocks(b_rec, _GRU_KERAS_ORDER, h)
-    return {
-        "W_xr": Wx["r"].copy(), "W_hr": Wh["r"].copy(), "b_r": bi["r"] + br["r"],
-        "W_xz": Wx["z"].copy(), "W_hz": Wh["z"].copy(), "b_z": bi["z"] + br["z"],
-        "W_xh": Wx["h"].copy(), "W_hh": Wh["h"].copy(), "b_h": bi["h"].copy(),
-        "b_hh_rec": br["h"].copy(),
-    }
+    return _gru_params_from_blocks(Wx, Wh, bi, br)
 
 
 def gru_params_to_keras(params: dict, reset_after: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -360,3 +350,17 @@ def _keras_bias(bias, shape, what, dtype):
     bias = as_float_array("bias", bias)
     check_shape("bias", bias, shape, what=what)
     return bias
+
+
+def _gru_params_from_blocks(Wx: dict, Wh: dict, b_in: dict, b_rec: dict) -> dict:
+    """course_lib GRU params from per-gate blocks (keys r, z, h) of input and recurrent weights and biases.
+
+    The two biases of the gates add up (``b_r = b_ir + b_hr``); the candidate keeps its recurrent bias apart
+    (``b_hh_rec``), since with reset_after it sits inside ``R_t ⊙ (H W_hh + b_hh_rec)``.
+    """
+    return {
+        "W_xr": Wx["r"].copy(), "W_hr": Wh["r"].copy(), "b_r": b_in["r"] + b_rec["r"],
+        "W_xz": Wx["z"].copy(), "W_hz": Wh["z"].copy(), "b_z": b_in["z"] + b_rec["z"],
+        "W_xh": Wx["h"].copy(), "W_hh": Wh["h"].copy(), "b_h": b_in["h"].copy(),
+        "b_hh_rec": b_rec["h"].copy(),
+    }

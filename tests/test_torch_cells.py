@@ -65,6 +65,19 @@ def _t(a, requires_grad=False):
 def _max_diff(a, b):
     return float(np.abs(np.asarray(a) - np.asarray(b)).max())
 
+def _assert_layer_matches_numpy(layer, X, H_0, G, G_T, H, dX, dH_0, grads):
+    """The torch layer's outputs equal the NumPy forward ``H``; its autograd gradients for the loss
+    sum(H * G) + sum(H_T * G_T) equal the hand-written backward (dX, dH_0, grads), all within 1e-10."""
+    X_t, H_0_t = _t(X, True), _t(H_0, True)
+    H_seq, H_T = layer(X_t, H_0_t)
+    assert _max_diff(H_seq.detach(), H) < 1e-10
+    assert _max_diff(H_T.detach(), H[:, -1]) < 1e-10
+    ((H_seq * _t(G)).sum() + (H_T * _t(G_T)).sum()).backward()
+    assert _max_diff(X_t.grad, dX) < 1e-10 and _max_diff(H_0_t.grad, dH_0) < 1e-10
+    for name, p in layer.named_parameters():
+        assert _max_diff(p.grad, grads[name]) < 1e-10, name
+
+
 
 # ----------------------------------------------------------------------------------------------------------
 # activations
@@ -101,14 +114,7 @@ def test_rnn_layer_matches_numpy_forward_and_backward(size, activation):
     dX, dH_0, grads = rnn_backward(G, cache, dH_T=G_T)
 
     layer = RNNLayer.from_params(params, activation=activation)
-    X_t, H_0_t = _t(X, True), _t(H_0, True)
-    H_seq, H_T = layer(X_t, H_0_t)
-    assert _max_diff(H_seq.detach(), H) < 1e-10
-    assert _max_diff(H_T.detach(), H[:, -1]) < 1e-10
-    ((H_seq * _t(G)).sum() + (H_T * _t(G_T)).sum()).backward()
-    assert _max_diff(X_t.grad, dX) < 1e-10 and _max_diff(H_0_t.grad, dH_0) < 1e-10
-    for name, p in layer.named_parameters():
-        assert _max_diff(p.grad, grads[name]) < 1e-10, name
+    _assert_layer_matches_numpy(layer, X, H_0, G, G_T, H, dX, dH_0, grads)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
@@ -193,14 +199,7 @@ def test_gru_layer_matches_numpy_forward_and_backward(key, size):
     dX, dH_0, grads = gru_backward(G, cache, dH_T=G_T)
 
     layer = GRULayer.from_params(params, config=config)
-    X_t, H_0_t = _t(X, True), _t(H_0, True)
-    H_seq, H_T = layer(X_t, H_0_t)
-    assert _max_diff(H_seq.detach(), H) < 1e-10
-    assert _max_diff(H_T.detach(), H[:, -1]) < 1e-10
-    ((H_seq * _t(G)).sum() + (H_T * _t(G_T)).sum()).backward()
-    assert _max_diff(X_t.grad, dX) < 1e-10 and _max_diff(H_0_t.grad, dH_0) < 1e-10
-    for name, p in layer.named_parameters():
-        assert _max_diff(p.grad, grads[name]) < 1e-10, name
+    _assert_layer_matches_numpy(layer, X, H_0, G, G_T, H, dX, dH_0, grads)
 
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
