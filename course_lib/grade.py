@@ -3,15 +3,20 @@
 Each submission (a saved ``.ipynb``; folders are searched for notebooks) is graded in its own worker process,
 which runs the learner's exercise cells in a fresh Jupyter kernel on hidden cases (seeded from the file's
 name and the exercise key, so a regrade gives the same result) and judges the returned arrays against the
-reference solutions in the grader's own process. When a worker ends, every process that inherited its
-environment tag (kernels, anything a notebook forked) is killed. Writes:
+reference solutions in the grader's own process. The kernel runs inside a bubblewrap sandbox
+(:mod:`course_lib.grading.isolation`: its own PID namespace, no network, no reference solutions, no
+submissions, no outputs on its file system); without one the grader refuses to run unless given
+``--no-sandbox``. Every file's sha256 is taken before grading starts. When a worker ends, every process that
+inherited its environment tag is killed too (what escapes that, the sandbox ends). Writes:
 
 * the gradebook ``--out`` (CSV: one row per submission, one column per exercise, total, max, flags);
 * ``--feedback DIR`` (default: ``feedback/`` next to the gradebook): ``<name>.txt`` for the learner and
   ``<name>.json`` in Gradescope's results.json format;
 * ``--gradescope PATH``: results.json for a single submission (for Gradescope's ``run_autograder``).
 
-Which exercises are graded: those of ``--assignment book/03_lstm.ipynb`` (the shipped notebook), or
+Exit status: 0; 1 when no submission holds any graded exercise (a wrong ``--assignment``?); 2 for wrong
+options or no sandbox. Which exercises are graded: those of ``--assignment book/03_lstm.ipynb`` (the shipped
+or handed-out notebook, :mod:`course_lib.handout`), or
 ``--exercises lstm.forget_gate,lstm.step`` (``lstm.*`` selects a chapter), or by default every registered
 exercise that appears in at least one submission. See book/instructors.md.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import os
 import secrets
 import shutil
@@ -38,15 +44,23 @@ import numpy as np
 from course_lib.exercises import framework as fw
 from course_lib.exercises import get
 from course_lib.exercises import keys as registered_keys
+from course_lib.grading.isolation import HIDE_VAR, UNPROTECTED, sandbox_problem
 from course_lib.grading.reports import (
     atomic_write_text,
     class_summary,
     feedback_stems,
     feedback_text,
+    fmt_points,
     gradebook_csv,
     gradescope_results,
 )
-from course_lib.grading.submission import find_exercise_cell, hidden_seed, read_submission, static_flags
+from course_lib.grading.submission import (
+    file_sha256,
+    find_exercise_cell,
+    hidden_seed,
+    read_submission,
+    static_flags,
+)
 
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_MEMORY_MB = 1024
@@ -76,10 +90,12 @@ def grade_submission(
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_mb: int = DEFAULT_MEMORY_MB,
     salt: str = "",
+    sandbox: bool = True,
 ) -> dict[str, Any]:
     """Grade one saved notebook on the exercises ``keys``; returns a plain dict (see :func:`main`).
 
     Never raises for anything in the submission: an unreadable file scores 0 with its problem as status.
+    ``sandbox``: run the learner's code inside bubblewrap (:mod:`course_lib.grading.isolation`).
     """
     from course_lib.grading.sandbox import run_exercises
 
@@ -92,6 +108,7 @@ def grade_submission(
         "total": 0.0,
         "max": float(len(keys)),
         "sha256": sub.sha256,
+        "matched": False,  # does the file hold at least one of the graded exercises?
     }
     exercises = [get(k) for k in keys]
     if sub.problem:
@@ -139,7 +156,15 @@ def grade_submission(
 
     # Run the cells in the notebook's order (a later cell may use an earlier one, as in the notebook).
     order = sorted(range(len(items)), key=lambda k: items[k][0])
-    ran = run_exercises([items[k][1] for k in order], time_limit=time_limit, memory_mb=memory_mb)
+    out["matched"] = bool(items)
+    hidden = [path, path.parent]  # the notebook graded and its folder (classmates) are never shown
+    ran = run_exercises(
+        [items[k][1] for k in order],
+        time_limit=time_limit,
+        memory_mb=memory_mb,
+        sandbox=sandbox,
+        hidden=hidden,
+    )
     runs = [ran[order.index(k)] for k in range(len(items))]
 
     for ex, cases, expected, _cell, flags, notes, idx in plan:
@@ -169,18 +194,12 @@ def grade_submission(
     return out
 
 
-def _failed_entry(path: Path, name: str, keys: list[str], why: str) -> dict[str, Any]:
+def _failed_entry(path: Path, name: str, keys: list[str], why: str, sha: str | None = None) -> dict[str, Any]:
     exs = []
     for k in keys:
         ex = get(k)
         res = fw.CheckResult(ex.key, ex.title, [fw.CaseResult(0, "", False, "crashed", None, [why])])
         exs.append(_exercise_entry(ex, res, []))
-    try:
-        import hashlib
-
-        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        sha = ""
     return {
         "name": name,
         "status": why,
@@ -188,7 +207,8 @@ def _failed_entry(path: Path, name: str, keys: list[str], why: str) -> dict[str,
         "exercises": exs,
         "total": 0.0,
         "max": float(len(keys)),
-        "sha256": sha,
+        "sha256": file_sha256(path) if sha is None else sha,
+        "matched": None,  # not known: the worker failed
     }
 
 
@@ -228,8 +248,22 @@ def kill_tagged(tag: str) -> int:
     return killed
 
 def _run_worker(
-    path: Path, name: str, keys: list[str], time_limit: float, memory_mb: int, salt: str = ""
+    path: Path,
+    name: str,
+    keys: list[str],
+    time_limit: float,
+    memory_mb: int,
+    salt: str = "",
+    sandbox: bool = True,
+    sha256: str | None = None,
+    hidden: list[Path] | None = None,
 ) -> dict[str, Any]:
+    """Grade one submission in a worker process (``python -m course_lib.grade --worker``).
+
+    ``sha256``: the file's checksum taken before the batch started; if the file graded differs (someone
+    changed it meanwhile), the submission gets 0 with that reason. ``hidden``: more paths the kernel must not
+    see (the other submissions, the assignment, the outputs).
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -246,6 +280,7 @@ def _run_worker(
         str(memory_mb),
         "--salt",
         salt,
+        *([] if sandbox else ["--no-sandbox"]),
     ]
     budget = 60 + len(keys) * (2 * time_limit + 10)
     tag = secrets.token_hex(16)
@@ -253,6 +288,7 @@ def _run_worker(
     # The worker's temporary files (and its kernels') go into a folder removed here, even if it is killed.
     workdir = tempfile.mkdtemp(prefix="course-grade-worker-")
     env = dict(os.environ, COURSE_LIB_PROGRESS="0", PYTHONHASHSEED="0", TMPDIR=workdir, **{_TAG_VAR: tag})
+    env[HIDE_VAR] = os.pathsep.join(str(p) for p in hidden or [])
     try:
         proc = subprocess.run(
             cmd,
@@ -265,7 +301,7 @@ def _run_worker(
             start_new_session=True,
         )
     except subprocess.TimeoutExpired:
-        return _failed_entry(path, name, keys, f"grading did not finish within {budget:g} s")
+        return _failed_entry(path, name, keys, f"grading did not finish within {budget:g} s", sha=sha256)
     finally:
         kill_tagged(tag)
         _ACTIVE_TAGS.discard(tag)
@@ -273,12 +309,25 @@ def _run_worker(
     marked = [line for line in proc.stdout.splitlines() if line.startswith(_MARK)]
     if len(marked) > 1:  # the worker writes one line: someone else wrote into its output
         return _failed_entry(
-            path, name, keys, "the grading process failed (its output was tampered with: check this notebook)"
+            path,
+            name,
+            keys,
+            "the grading process failed (its output was tampered with: check this notebook)",
+            sha=sha256,
         )
     if marked and proc.returncode == 0:
         try:
             result = json.loads(marked[0][len(_MARK) :])
             if isinstance(result, dict) and result.get("name") == name:
+                if sha256 and result.get("sha256") != sha256:
+                    return _failed_entry(
+                        path,
+                        name,
+                        keys,
+                        "the file changed while the class was being graded (its sha256 before grading "
+                        "is recorded): check this notebook and who could write to it",
+                        sha=sha256,
+                    )
                 return result
         except json.JSONDecodeError:
             pass
@@ -288,7 +337,7 @@ def _run_worker(
         why = (
             f"exit code {proc.returncode}: " + (proc.stderr.strip().splitlines() or ["no message"])[-1][:200]
         )
-    return _failed_entry(path, name, keys, f"the grading process failed ({why})")
+    return _failed_entry(path, name, keys, f"the grading process failed ({why})", sha=sha256)
 
 
 def grade_batch(
@@ -298,16 +347,45 @@ def grade_batch(
     memory_mb: int = DEFAULT_MEMORY_MB,
     jobs: int = 2,
     salt: str = "",
+    sandbox: bool = True,
+    hidden: list[Path] | None = None,
+    log=None,
 ) -> list[dict[str, Any]]:
-    """Grade every ``(path, name)``, ``jobs`` at a time, each in its own process; results sorted by name."""
-    from course_lib.progress import progress
+    """Grade every ``(path, name)``, ``jobs`` at a time, each in its own process; results sorted by name.
 
+    Every file's sha256 is taken before the first one is graded, so a file changed during the batch is
+    caught (0 points, with the reason) and the gradebook records what was handed in. ``hidden``: paths the
+    learners' kernels must not see, besides the submissions themselves. ``log``: a text stream (default
+    stderr) for progress: a bar on a terminal, one line per notebook otherwise.
+    """
+    from course_lib.progress import progress, progress_enabled
+
+    log = sys.stderr if log is None else log
+    digests = {p: file_sha256(p) for p, _ in submissions}
+    # Folders holding the submissions (which hides every file in them), deduplicated: the list goes to each
+    # worker through an environment variable, whose size is limited.
+    hide = sorted({*(hidden or []), *(Path(os.path.abspath(p)).parent for p, _ in submissions)})
     results = []
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [pool.submit(_run_worker, p, n, keys, time_limit, memory_mb, salt) for p, n in submissions]
-        for fut in progress(as_completed(futures), desc="grading", total=len(futures)):
-            results.append(fut.result())
+        futures = [
+            pool.submit(_run_worker, p, n, keys, time_limit, memory_mb, salt, sandbox, digests[p], hide)
+            for p, n in submissions
+        ]
+        on_terminal = bool(getattr(log, "isatty", lambda: False)()) and progress_enabled()
+        done = as_completed(futures)
+        if on_terminal:
+            done = progress(done, desc="grading", total=len(futures))
+        for number, fut in enumerate(done, start=1):
+            result = fut.result()
+            results.append(result)
+            if not on_terminal:  # a log file: one plain line per notebook, no carriage returns
+                print(
+                    f"[{number}/{len(futures)}] {result['name']}: {fmt_points(result['total'])} / "
+                    f"{fmt_points(result['max'])} ({result['status']})",
+                    file=log,
+                    flush=True,
+                )
     except BaseException:  # Ctrl-C: stop now, without grading the rest (nothing is written)
         pool.shutdown(wait=False, cancel_futures=True)
         for tag in list(_ACTIVE_TAGS):
@@ -393,15 +471,72 @@ def write_outputs(
         atomic_write_text(out, gradebook_csv(results, keys))
 
 
+def _seconds(text: str) -> float:
+    """argparse type of ``--time-limit``: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds greater than 0 (the limit cannot be switched off), got {text}"
+        )
+    if value > 3600:
+        raise argparse.ArgumentTypeError(f"expected at most 3600 seconds per exercise, got {text}")
+    return value
+
+
+#: Smallest --memory-mb a kernel can run NumPy functions in (0 switches the limit off).
+MIN_MEMORY_MB = 64
+
+
+def _megabytes(text: str) -> int:
+    """argparse type of ``--memory-mb``: 0 (no limit) or a whole number of MB >= :data:`MIN_MEMORY_MB`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of MB, got {text!r}") from None
+    if value != 0 and value < MIN_MEMORY_MB:
+        raise argparse.ArgumentTypeError(
+            f"expected 0 (no limit) or at least {MIN_MEMORY_MB} MB (a kernel needs that much to run "
+            f"NumPy), got {text}"
+        )
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {text}")
+    return value
+
+
+def _check_output_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, before grading anything, output paths that cannot be written as asked."""
+    for option, path in (("--out", args.out), ("--gradescope", args.gradescope)):
+        if path is None:
+            continue
+        if path.is_dir():
+            parser.error(f"{option} {path} is a folder; give a file name, e.g. {path / 'grades.csv'}")
+        if path.parent.exists() and not path.parent.is_dir():
+            parser.error(f"{option} {path}: {path.parent} is not a folder")
+    if args.feedback is not None and args.feedback.exists() and not args.feedback.is_dir():
+        parser.error(f"--feedback {args.feedback} is a file; give a folder")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m course_lib.grade",
         description="Grade saved notebooks on hidden cases: a gradebook CSV, feedback files and Gradescope "
-        "results. Each notebook runs in a fresh kernel; comparisons happen in the grader's process.",
+        "results. Each notebook runs in a fresh kernel inside a bubblewrap sandbox; comparisons happen in "
+        "the grader's process.",
         epilog="example: python -m course_lib.grade submissions/ --assignment book/03_lstm.ipynb "
         "--out grades.csv (see book/instructors.md)",
     )
-    parser.add_argument("submissions", nargs="+", help="saved notebooks, or folders holding them")
+    parser.add_argument("submissions", nargs="+", help="saved notebooks, or folders holding them (*.ipynb)")
     parser.add_argument("--out", type=Path, help="gradebook CSV to write")
     parser.add_argument(
         "--feedback", type=Path, help="folder for feedback files (default: feedback/ next to --out)"
@@ -411,23 +546,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exercises", help="comma-separated exercise keys or patterns, e.g. 'lstm.*'")
     parser.add_argument(
         "--time-limit",
-        type=float,
+        type=_seconds,
         default=DEFAULT_TIME_LIMIT,
-        help="seconds per exercise, for the cell and again for its cases (default %(default)s)",
+        help="seconds per exercise, for the cell and again for its cases; > 0 (default %(default)s)",
     )
     parser.add_argument(
         "--memory-mb",
-        type=int,
+        type=_megabytes,
         default=DEFAULT_MEMORY_MB,
-        help="memory a kernel may allocate beyond its start size, MB; 0 = no limit (default %(default)s)",
+        help="memory a kernel may allocate beyond its start size, MB; 0 = no limit, else at least "
+        f"{MIN_MEMORY_MB} (default %(default)s)",
     )
     parser.add_argument(
-        "--jobs", type=int, default=2, help="submissions graded at once (default %(default)s)"
+        "--jobs", type=_jobs, default=2, help="submissions graded at once (default %(default)s)"
     )
     parser.add_argument(
         "--salt",
         default="",
         help="text mixed into the seeds of the hidden cases (e.g. a term, or a learner id on Gradescope)",
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without the bubblewrap sandbox (where there is none: macOS, Windows). UNSAFE for "
+        "untrusted notebooks: prints what is then not protected",
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--name", help=argparse.SUPPRESS)
@@ -440,25 +582,56 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.submissions[0])
         keys = [k for k in (args.exercises or "").split(",") if k]
         result = grade_submission(
-            path, args.name or path.name, keys, args.time_limit, args.memory_mb, args.salt
+            path,
+            args.name or path.name,
+            keys,
+            args.time_limit,
+            args.memory_mb,
+            args.salt,
+            sandbox=not args.no_sandbox,
         )
         sys.stdout.write(_MARK + json.dumps(result) + "\n")
         return 0
 
     if args.out is None and args.gradescope is None:
         parser.error("give --out GRADES.csv and/or --gradescope results.json")
+    _check_output_paths(parser, args)
     subs = collect_submissions(args.submissions)
     if not subs:
-        parser.error("no submissions found")
+        parser.error(
+            "no submissions found: folders are searched for *.ipynb files (sub-folders included, "
+            "except .ipynb_checkpoints); looked in " + ", ".join(args.submissions)
+        )
     if args.gradescope is not None and len(subs) != 1:
         parser.error("--gradescope grades exactly one submission")
     keys = resolve_keys(args.assignment, args.exercises, subs)
     if not keys:
         print("warning: no known exercise found in the submissions; every row will be empty", file=sys.stderr)
+    problem = sandbox_problem() if not args.no_sandbox else ""
+    if problem:
+        print(
+            f"error: refusing to grade without a sandbox: {problem}.\n"
+            "Learners' code would run as you, with your files and network. Install bubblewrap, or grade "
+            "inside a throw-away container and pass --no-sandbox there (see book/instructors.md).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.no_sandbox:
+        print(UNPROTECTED, file=sys.stderr)
     feedback = args.feedback or (args.out.parent / "feedback" if args.out is not None else None)
+    hidden = [Path(os.path.abspath(p)) for p in (args.out, args.gradescope, feedback, args.assignment) if p]
     start = time.perf_counter()
     try:
-        results = grade_batch(subs, keys, args.time_limit, args.memory_mb, args.jobs, args.salt)
+        results = grade_batch(
+            subs,
+            keys,
+            args.time_limit,
+            args.memory_mb,
+            args.jobs,
+            args.salt,
+            sandbox=not args.no_sandbox,
+            hidden=hidden,
+        )
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written", file=sys.stderr)
         return 130
@@ -467,7 +640,23 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"graded {len(results)} submission(s), {len(keys)} exercise(s), mean score "
         f"{total / max(1, len(results)):.2f} / {len(keys)} in {time.perf_counter() - start:.1f} s"
+        + ("" if not args.no_sandbox else " WITHOUT a sandbox")
     )
+    if keys and results and all(r.get("matched") is False for r in results):
+        print(
+            f"warning: none of the {len(results)} submission(s) holds any of the graded exercises "
+            f"({', '.join(keys)}); every row is 0. Is --assignment / --exercises the right chapter, and are "
+            "these the right files?",
+            file=sys.stderr,
+        )
+        return 1
+    unmatched = sum(1 for r in results if r["status"] == "wrong notebook?")
+    if unmatched:
+        print(
+            f"warning: {unmatched} submission(s) hold none of the graded exercises "
+            "(status 'wrong notebook?')",
+            file=sys.stderr,
+        )
     return 0
 
 

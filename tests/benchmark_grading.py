@@ -1,11 +1,15 @@
 """Time the exercise checker and the grader (a script, not a test): record the figures in book/benchmarks.md.
 
     python tests/benchmark_grading.py            # from the repository root
+    python tests/benchmark_grading.py --sandbox  # only: the sandbox's cost on one notebook
 
 Measures, for every registered exercise, the wall-clock time of check() on the reference solution and on
 the untouched stub (best of 5); then the grader on one notebook holding every exercise's reference
-solution, and on a batch of 20 such notebooks (different names, so different hidden cases) with 2 workers.
-Prints a Markdown table, and the machine it ran on.
+solution, and on a batch of 20 such notebooks (different names, so different hidden cases) with 2 workers;
+then the cost of the bubblewrap sandbox: the same one notebook graded with and without it (``--no-sandbox``),
+alternately, 3 times each (wall-clock only: the CPU time of processes inside the sandbox does not reach the
+grader's ``getrusage``, so a CPU comparison would flatter the sandbox).
+Prints Markdown tables, and the machine it ran on.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def solutions_notebook(path: Path) -> None:
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
 
 
-def run_grader(paths: list[Path], out: Path) -> float:
+def run_grader(paths: list[Path], out: Path, extra: tuple[str, ...] = ()) -> float:
     keys = ",".join(ex.key for ex in all_exercises())
     cmd = [
         sys.executable,
@@ -64,11 +68,33 @@ def run_grader(paths: list[Path], out: Path) -> float:
         "2",
         "--out",
         str(out),
+        *extra,
     ]
     env = dict(os.environ, COURSE_LIB_PROGRESS="0")
     start = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, cwd=REPO, capture_output=True)
     return time.perf_counter() - start
+
+
+def sandbox_cost(repeat: int = 3) -> None:
+    """The same notebook graded with and without the sandbox, alternately: wall-clock seconds."""
+    tmp = Path(tempfile.mkdtemp(prefix="grade-bench-sandbox-"))
+    try:
+        one = tmp / "learner.ipynb"
+        solutions_notebook(one)
+        times: dict[str, list[float]] = {"sandbox": [], "--no-sandbox": []}
+        for _ in range(repeat):
+            for mode, extra in (("sandbox", ()), ("--no-sandbox", ("--no-sandbox",))):
+                times[mode].append(run_grader([one], tmp / "g.csv", extra))
+        print()
+        n_ex = len(all_exercises())
+        print(f"| grading 1 notebook ({n_ex} exercises), command line | wall-clock, median of {repeat} |")
+        print("|---|---|")
+        for mode, runs in times.items():
+            label = "in the sandbox" if mode == "sandbox" else "without (`--no-sandbox`)"
+            print(f"| {label} | {statistics.median(runs):.1f} s |")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -78,6 +104,9 @@ def main() -> None:
         print(f"load average at start: {os.getloadavg()[0]:.1f}")
     except OSError:
         pass
+    if "--sandbox" in sys.argv[1:]:
+        sandbox_cost()
+        return
     print()
     print("| exercise | check(), reference | check(), stub | check(), slowest known mistake |")
     print("|---|---|---|---|")
@@ -113,6 +142,7 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    sandbox_cost()
 
 
 if __name__ == "__main__":

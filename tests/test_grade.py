@@ -1,7 +1,11 @@
 """The instructor's grader on good, bad and hostile submissions (tests/fixtures/grading/).
 
-The whole fixture folder is graded once (module fixture, 2 s per exercise, 2 workers); each test then checks
-one fixture's row and feedback. Fixtures are written by tests/fixtures/make_grading_fixtures.py.
+The whole fixture folder is graded once (module fixture, 2 s per exercise, 2 workers, each kernel in the
+bubblewrap sandbox); each test then checks one fixture's row and feedback. Fixtures are written by
+tests/fixtures/make_grading_fixtures.py; the ``attack_*`` ones attack the grader itself (issue 15; more in
+tests/test_grade_sandbox.py). Where no sandbox can be made (no bwrap, not Linux) the class is graded with
+``--no-sandbox`` without the attack fixtures, and the attack tests are skipped, except under CI (CI=true),
+where a missing sandbox is a failure.
 """
 
 from __future__ import annotations
@@ -19,11 +23,17 @@ import pytest
 from course_lib import grade
 from course_lib.exercises import all_exercises, solution_source, stub_source
 from course_lib.grading import reports
+from course_lib.grading.isolation import sandbox_problem
 from course_lib.grading.submission import hidden_seed, read_submission
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 KEYS = ["setup.sigmoid", "setup.hard_sigmoid"]
 LIMIT = "2"
+REFERENCE_MODULE = Path(grade.__file__).resolve().parent / "exercises" / "ch00_setup.py"
+NO_SANDBOX = sandbox_problem()
+if NO_SANDBOX and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI=true but the grader's sandbox is unavailable: {NO_SANDBOX}")
+needs_sandbox = pytest.mark.skipif(bool(NO_SANDBOX), reason=f"no sandbox here: {NO_SANDBOX}")
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -35,9 +45,17 @@ def graded(tmp_path_factory):
     """Grade every fixture once through the command line; return (rows by name, feedback dir, digests)."""
     out = tmp_path_factory.mktemp("grades")
     before = _digests(FIXTURES)
+    module = os.stat(REFERENCE_MODULE)
+    folder, extra = FIXTURES, []
+    if NO_SANDBOX:  # grade the non-attack fixtures, unprotected
+        folder, extra = tmp_path_factory.mktemp("class"), ["--no-sandbox"]
+        for p in FIXTURES.iterdir():
+            if not p.name.startswith("attack_"):
+                shutil.copy(p, folder / p.name)
     code = grade.main(
         [
-            str(FIXTURES),
+            str(folder),
+            *extra,
             "--exercises",
             "setup.*",
             "--time-limit",
@@ -51,7 +69,14 @@ def graded(tmp_path_factory):
     assert code == 0
     with open(out / "grades.csv", newline="") as f:
         rows = {r["submission"]: r for r in csv.DictReader(f)}
-    return {"rows": rows, "feedback": out / "feedback", "csv": out / "grades.csv", "before": before}
+    return {
+        "rows": rows,
+        "feedback": out / "feedback",
+        "csv": out / "grades.csv",
+        "before": before,
+        "folder": folder,
+        "module": (module.st_ino, module.st_mtime_ns, REFERENCE_MODULE.read_bytes()),
+    }
 
 
 def feedback(graded, name: str) -> str:
@@ -65,7 +90,7 @@ def scores(graded, name: str) -> tuple[float, float, float]:
 
 # ----------------------------------------------------------------------------------- the batch as a whole
 def test_gradebook_has_one_row_per_submission_and_one_column_per_exercise(graded):
-    names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix == ".ipynb")
+    names = sorted(p.name for p in graded["folder"].iterdir() if p.suffix == ".ipynb")
     assert sorted(graded["rows"]) == names
     header = graded["csv"].read_text().splitlines()[0].split(",")
     assert header == ["submission", "status", *KEYS, "total", "max", "flags", "sha256"]
@@ -210,10 +235,35 @@ def test_killing_the_kernel(graded):
     assert "the kernel died" in feedback(graded, "kills_kernel.ipynb")
 
 
-def test_killing_the_grading_process_costs_only_that_submission(graded):
-    assert scores(graded, "kills_grader.ipynb") == (0, 0, 0)
-    assert graded["rows"]["kills_grader.ipynb"]["status"].startswith("the grading process failed")
+@needs_sandbox
+def test_killing_the_grading_process_is_impossible_from_the_sandbox(graded):
+    # The kernel's parent is the sandbox's first process, in its own PID namespace: the grader's worker is
+    # out of reach, so the notebook is graded (its sigmoid after the kill is right).
+    assert scores(graded, "kills_grader.ipynb") == (1, 1, 2)
+    assert graded["rows"]["kills_grader.ipynb"]["status"] == "graded"
     assert scores(graded, "good.ipynb") == (1, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def graded_unsandboxed(tmp_path_factory):
+    """Two attacks graded with --no-sandbox: the worker-level defences still hold there."""
+    folder = tmp_path_factory.mktemp("unsandboxed")
+    for name in ("kills_grader.ipynb", "injects_result.ipynb", "good.ipynb"):
+        shutil.copy(FIXTURES / name, folder / name)
+    out = folder / "out"
+    code = grade.main(
+        [str(folder), "--no-sandbox", "--exercises", "setup.*", "--time-limit", LIMIT]
+        + ["--out", str(out / "g.csv")]
+    )
+    assert code == 0
+    with open(out / "g.csv", newline="") as f:
+        return {r["submission"]: r for r in csv.DictReader(f)}
+
+
+def test_killing_the_grading_process_costs_only_that_submission(graded_unsandboxed):
+    rows = graded_unsandboxed
+    assert (rows["kills_grader.ipynb"]["total"], rows["good.ipynb"]["total"]) == ("0", "2")
+    assert rows["kills_grader.ipynb"]["status"].startswith("the grading process failed")
 
 
 def test_deleted_exercise_cell(graded):
@@ -232,6 +282,8 @@ def test_renamed_function_and_missing_metadata(graded):
     ("name", "problem"),
     [
         ("truncated.ipynb", "the JSON ends early"),
+        ("truncated.ipynb", "truncated or not a notebook"),
+        ("truncated_in_string.ipynb", "the JSON ends early (the file is truncated or not a notebook"),
         ("malformed.ipynb", "broken JSON"),
         ("not_a_notebook.ipynb", "not a notebook: the file is not text"),
         ("script.ipynb", "not a notebook: the file is not JSON"),
@@ -253,6 +305,7 @@ def test_cells_run_in_notebook_order_so_helpers_of_earlier_cells_work(graded):
         "uses_earlier_cell.ipynb",
         ["setup.hard_sigmoid", "setup.sigmoid"],
         time_limit=5,
+        sandbox=not NO_SANDBOX,
     )
     assert [e["score"] for e in res["exercises"]] == [1.0, 1.0]
 
@@ -300,9 +353,16 @@ def test_processes_forked_by_a_submission_do_not_outlive_its_grading(graded):
         assert b"course-grade-orphan-fixture" not in cmdline, f"process {proc.name} survived grading"
 
 
-def test_a_result_forged_into_the_workers_output_is_rejected(graded):
-    row = graded["rows"]["injects_result.ipynb"]
+def test_a_result_forged_into_the_workers_output_is_rejected(graded_unsandboxed):
+    row = graded_unsandboxed["injects_result.ipynb"]
     assert row["total"] == "0" and "tampered with" in row["status"]
+
+
+@needs_sandbox
+def test_a_sandboxed_kernel_cannot_reach_the_workers_output(graded):
+    # The forged line (total 99) never reaches the worker: the row is the notebook's honest grade.
+    assert scores(graded, "injects_result.ipynb") == (1, 1, 2)
+    assert graded["rows"]["injects_result.ipynb"]["status"] == "graded"
 
 
 def test_only_numbers_are_read_back_from_the_kernel(graded):
@@ -323,6 +383,56 @@ def test_odd_files_deep_json_and_latin1(graded):
     # Reading every submission to find the exercises (no --exercises) must not stop on either.
     subs = [(FIXTURES / n, n) for n in ("deep_json.ipynb", "latin1.ipynb")]
     assert grade.resolve_keys(None, None, subs) == KEYS
+
+
+# ----------------------------------------------------------------- attacks on the grader itself (issue 15)
+# Each attack_* fixture got full marks, or sabotaged a classmate, before the kernels were sandboxed (see
+# tests/fixtures/make_grading_fixtures.py for how each one works). Graded with the rest of the class above.
+@needs_sandbox
+def test_attack_sigstop_and_forged_result_fails(graded):
+    row = graded["rows"]["attack_sigstop_forge.ipynb"]
+    assert scores(graded, "attack_sigstop_forge.ipynb") == (0, 0, 0)  # its constant function, not the forgery
+    assert row["status"] == "graded"
+    assert row["sha256"] == hashlib.sha256((FIXTURES / "attack_sigstop_forge.ipynb").read_bytes()).hexdigest()
+
+
+@needs_sandbox
+def test_attack_on_concurrent_workers_spoils_no_classmate(graded):
+    assert scores(graded, "attack_concurrent_mark.ipynb") == (0, 0, 0)
+    assert [n for n, r in graded["rows"].items() if "tampered" in r["status"]] == []
+
+
+@needs_sandbox
+@pytest.mark.parametrize(
+    "name", ["attack_reads_reference.ipynb", "attack_unblocks_import.ipynb", "attack_reads_classmate.ipynb"]
+)
+def test_attacks_that_steal_the_solution_find_nothing(graded, name):
+    # Reading course_lib's source on disk (name assembled at run time), unblocking the import of course_lib,
+    # reading a classmate's notebook from the submissions folder: none of them is in the sandbox.
+    assert scores(graded, name) == (0, 0, 0)
+    assert "TypeError: 'NoneType' object is not callable" in feedback(graded, name)
+    assert graded["rows"][name]["flags"] == ""  # nothing to flag: the attack failed, it is not hidden
+
+
+@needs_sandbox
+def test_attack_editing_course_lib_on_disk_fails(graded):
+    assert scores(graded, "attack_edits_course_lib.ipynb") == (0, 0, 0)
+    now = os.stat(REFERENCE_MODULE)
+    assert (now.st_ino, now.st_mtime_ns, REFERENCE_MODULE.read_bytes()) == graded["module"]
+    assert list(REFERENCE_MODULE.parent.glob("*.attack-tmp")) == []
+
+
+@needs_sandbox
+def test_a_detached_process_that_leaves_the_environment_does_not_survive(graded):
+    # It double-forks into a new session with an empty environment (invisible to the clean-up by tag)
+    # and would sleep for 2 minutes: the PID namespace ends with the kernel.
+    assert scores(graded, "attack_outlives_grader.ipynb") == (0, 0, 0)
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        assert b"course-grade-daemon-fixture" not in cmdline, f"process {proc.name} survived grading"
 
 
 # ----------------------------------------------------------------------------------------------- units
@@ -416,6 +526,7 @@ def test_every_registered_exercise_through_the_kernel(tmp_path):
         keys,
         time_limit=10,
         jobs=2,
+        sandbox=not NO_SANDBOX,
     )
     sol, stub = results
     assert sol["total"] == len(keys), "\n".join(e["report"] for e in sol["exercises"] if e["score"] < 1)

@@ -2,7 +2,10 @@
 
 For one submission, :func:`run_exercises` writes, into a private temporary folder, one ``spec_<i>.json``
 (the exercise key, the function name, the cell's source, the types of the inputs) and one ``inputs_<i>.npz``
-(the hidden cases) per exercise. It starts a new ``python3`` kernel with nbclient and executes:
+(the hidden cases) per exercise. It starts a new ``python3`` kernel with nbclient, inside the bubblewrap
+sandbox of :mod:`course_lib.grading.isolation` (the specs and inputs read-only, one writable folder for the
+results, the kernel's sockets in another; ZeroMQ over Unix sockets since the sandbox has no network), and
+executes:
 
 1. a preamble (ours): ``import numpy as np``; learner output is swallowed; ``course_lib`` is made
    unimportable; the address-space limit (``RLIMIT_AS``) is set to the kernel's size at start plus
@@ -12,7 +15,8 @@ For one submission, :func:`run_exercises` writes, into a private temporary folde
    only) and ``result_<i>.json`` (statuses, error messages, warnings), both written atomically.
 
 The kernel never sees the expected answers and the grader never unpickles anything: it reads the arrays
-with ``np.load(..., allow_pickle=False)`` and the statuses with ``json``, validating both. If a cell
+with ``np.load(..., allow_pickle=False)`` and the statuses with ``json``, validating both (and reading only
+plain files of bounded size, without following links: the results folder is writable inside). If a cell
 outlives its hard limit (the timer was dodged) or the kernel dies (``os._exit``, a kill, the OOM killer),
 the kernel is replaced by a new one, the earlier exercise cells are defined again, and grading goes on
 with the next exercise.
@@ -20,10 +24,13 @@ with the next exercise.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import stat
 import subprocess
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -54,7 +61,8 @@ import warnings as _cg_warnings
 
 import numpy as np
 
-_CG = {"armed": False, "limit": %(limit)r, "memory": %(memory)r, "dir": %(dir)r, "max_bytes": %(max_bytes)r}
+_CG = {"armed": False, "limit": %(limit)r, "memory": %(memory)r, "dir": %(dir)r, "out": %(out)r,
+       "max_bytes": %(max_bytes)r}
 _cg_load, _cg_savez, _cg_replace, _cg_errstate = np.load, np.savez, _cg_os.replace, np.errstate
 
 
@@ -288,7 +296,7 @@ def _cg_exercise(i):
         except _CGTimeout:
             pass
     report["course_lib"] = any(m == "course_lib" or m.startswith("course_lib.") for m in _cg_sys.modules)
-    base = _cg_os.path.join(_CG["dir"], "result_%%d" %% i)
+    base = _cg_os.path.join(_CG["out"], "result_%%d" %% i)
     _cg_savez(base + ".tmp.npz", **arrays)
     _cg_replace(base + ".tmp.npz", base + ".npz")
     with open(base + ".tmp.json", "w") as f:
@@ -333,13 +341,37 @@ def _write_exercise(
     (folder / f"spec_{i}.json").write_text(json.dumps(spec))
 
 
-def _read_result(folder: Path, i: int, n_cases: int, n_out: int) -> ExerciseRun | None:
-    """Validate and load what the kernel wrote for exercise ``i``; None if missing or malformed."""
-    jpath, npath = folder / f"result_{i}.json", folder / f"result_{i}.npz"
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else None.
+
+    The folder is writable from the kernel: a symbolic link (to a file of the grader's), a FIFO (which would
+    block the reader) or an endless device is refused without being followed or opened for long.
+    """
     try:
-        if not jpath.is_file() or not npath.is_file() or jpath.stat().st_size > 2**20:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
             return None
-        report = json.loads(jpath.read_text())
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+        return data if len(data) <= limit else None
+    finally:
+        os.close(fd)
+
+
+def _read_result(
+    folder: Path, i: int, n_cases: int, n_out: int, time_limit: float = 10.0
+) -> ExerciseRun | None:
+    """Validate and load what the kernel wrote for exercise ``i``; None if missing or malformed."""
+    try:
+        jdata = _read_regular(folder / f"result_{i}.json", 2**20)
+        ndata = _read_regular(folder / f"result_{i}.npz", MAX_RESULT_BYTES + 2**20)
+        if jdata is None or ndata is None:
+            return None
+        report = json.loads(jdata.decode("utf-8"))
         define = report["define"]
         if not (isinstance(define, list) and len(define) == 2 and all(isinstance(x, str) for x in define)):
             return None
@@ -349,14 +381,14 @@ def _read_result(folder: Path, i: int, n_cases: int, n_out: int) -> ExerciseRun 
         cases = report["cases"]
         if not isinstance(cases, list):
             return None
-        with zipfile.ZipFile(npath) as zf:
+        with zipfile.ZipFile(io.BytesIO(ndata)) as zf:
             if sum(info.file_size for info in zf.infolist()) > MAX_RESULT_BYTES:
                 return ExerciseRun(
                     [],
                     "raised",
                     f"the function returned more data than the grader reads ({MAX_RESULT_BYTES // 2**20} MB)",
                 )
-        with np.load(npath, allow_pickle=False) as z:
+        with np.load(io.BytesIO(ndata), allow_pickle=False) as z:
             for k, c in enumerate(cases[:n_cases]):
                 status = c.get("status") if isinstance(c, dict) else None
                 if status not in _STATUSES:
@@ -371,21 +403,15 @@ def _read_result(folder: Path, i: int, n_cases: int, n_out: int) -> ExerciseRun 
                 else:
                     run.outcomes.append(Outcome(status, detail=detail, warnings=warns))
         if len(run.outcomes) < n_cases:  # the timer stopped the loop
-            msg = f"timed out after {_limit_text(folder)} s (an endless loop, or far too slow?)"
+            msg = f"timed out after {time_limit:g} s (an endless loop, or far too slow?)"
             run.outcomes += [Outcome("timeout", detail=msg) for _ in range(n_cases - len(run.outcomes))]
         return run
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, EOFError):
         return None
 
 
-def _limit_text(folder: Path) -> str:
-    try:
-        return (folder / "limit.txt").read_text().strip()
-    except OSError:
-        return "?"
-
-
-def _kernel_env(tmp: Path) -> dict[str, str]:
+def _kernel_env(home: Path | str) -> dict[str, str]:
+    """The kernel's environment: the grader's, with one thread per library and a private home."""
     env = dict(os.environ)
     env.update(
         {
@@ -395,15 +421,61 @@ def _kernel_env(tmp: Path) -> dict[str, str]:
             "COURSE_LIB_PROGRESS": "0",
             "PYTHONHASHSEED": "0",
             "MPLBACKEND": "Agg",
-            "HOME": str(tmp),
-            "IPYTHONDIR": str(tmp / ".ipython"),
+            "HOME": str(home),
+            "IPYTHONDIR": str(Path(home) / ".ipython"),
             "JUPYTER_PLATFORM_DIRS": "1",
+            "JUPYTER_RUNTIME_DIR": str(Path(home) / ".jupyter-runtime"),
         }
     )
     return env
 
 
-def _make_client(cells: list[str], tmp: Path):
+def _sandbox_env(home: str) -> dict[str, str]:
+    """A small environment for a sandboxed kernel: nothing of the grader's but what Python needs, and the
+    worker's clean-up tag (``COURSE_GRADE_TAG``)."""
+    keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "COURSE_GRADE_TAG", "SYSTEMROOT")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    full = _kernel_env(home)
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "COURSE_LIB_PROGRESS",
+              "PYTHONHASHSEED", "MPLBACKEND", "HOME", "IPYTHONDIR", "JUPYTER_PLATFORM_DIRS",
+              "JUPYTER_RUNTIME_DIR"):
+        env[k] = full[k]
+    env["TMPDIR"] = "/tmp"
+    return env
+
+
+def _sandboxed_manager(folders: dict[str, Path], hidden: list[Path], n: int):
+    """A jupyter_client kernel manager that starts ``python -m ipykernel_launcher`` inside bubblewrap.
+
+    The kernel and the worker talk over ZeroMQ's ``ipc`` transport (Unix sockets in ``folders["sock"]``),
+    since the sandbox has no network; the connection file is written to ``folders["conn"]``, read-only
+    inside.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    from .isolation import bwrap_prefix
+
+    prefix = bwrap_prefix(
+        read_only=[folders["in"], folders["conn"]],
+        writable=[folders["out"], folders["sock"]],
+        hidden=hidden,
+    )
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):  # noqa: D102
+            cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+            return [*prefix, *cmd, *(extra_arguments or [])]
+
+    return SandboxedKernelManager(
+        kernel_name="python3",
+        transport="ipc",
+        ip=str(folders["sock"] / "k"),
+        connection_file=str(folders["conn"] / f"kernel-{n}.json"),
+    )
+
+
+def _make_client(cells: list[str], cwd: Path, km=None):
     import nbformat
     from nbclient import NotebookClient
 
@@ -426,12 +498,13 @@ def _make_client(cells: list[str], tmp: Path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     return _QuietClient(
         nb,
+        km=km,
         timeout=int(STARTUP_TIMEOUT),
         kernel_name="python3",
         allow_errors=True,
         shutdown_kernel="immediate",
         startup_timeout=int(STARTUP_TIMEOUT),
-        resources={"metadata": {"path": str(tmp)}},
+        resources={"metadata": {"path": str(cwd)}},
         record_timing=False,
     )
 
@@ -440,41 +513,64 @@ def run_exercises(
     items: list[tuple[str, str, str, int, list[Case]]],
     time_limit: float = 10.0,
     memory_mb: int = 1024,
+    sandbox: bool = True,
+    hidden: list[Path] | None = None,
 ) -> list[ExerciseRun]:
     """Run each ``(key, func_name, cell_source, n_out, cases)`` in a fresh kernel; one ExerciseRun each.
 
     ``time_limit``: seconds for defining the cell, and again for all the cases of the exercise.
     ``memory_mb``: extra address space the kernel may take beyond its size at start (0: no limit).
+    ``sandbox``: run the kernel inside bubblewrap (:mod:`course_lib.grading.isolation`); ``hidden``: paths
+    it must not see besides those :func:`~course_lib.grading.isolation.hidden_paths` lists. Without the
+    sandbox the kernel runs as the grader's user (``--no-sandbox``).
     """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     if not items:
         return []
     tmp = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    folders = {name: tmp / name for name in ("in", "out", "conn", "sock", "home")}
+    for folder in folders.values():
+        folder.mkdir(mode=0o700)
+    if sandbox:
+        from .isolation import hidden_paths
+
+        hide = hidden_paths(hidden or [])
+        home: Path | str = "/tmp/home"
+        env = _sandbox_env(str(home))
+        cwd = folders["out"]
+    else:
+        home = folders["home"]
+        env = _kernel_env(home)
+        cwd = folders["home"]
     runs: dict[int, ExerciseRun] = {}
     try:
-        (tmp / "limit.txt").write_text(f"{time_limit:g}")
         for i, (key, func_name, source, n_out, cases) in enumerate(items):
-            _write_exercise(tmp, i, key, func_name, source, n_out, cases)
+            _write_exercise(folders["in"], i, key, func_name, source, n_out, cases)
         preamble = PREAMBLE % {
             "limit": float(time_limit),
             "memory": int(memory_mb) * 2**20,
-            "dir": str(tmp),
+            "dir": str(folders["in"]),
+            "out": str(folders["out"]),
             "max_bytes": MAX_RESULT_BYTES,
         }
         pending = list(range(len(items)))
         defined: list[int] = []
         hard = int(2 * time_limit + HARD_SLACK)
+        n_kernels = 0
         while pending:
             cells = (
                 [preamble] + [f"_cg_define({j})" for j in defined] + [f"_cg_exercise({i})" for i in pending]
             )
-            client = _make_client(cells, tmp)
+            n_kernels += 1
+            km = _sandboxed_manager(folders, hide, n_kernels) if sandbox else None
+            client = _make_client(cells, cwd, km)
+            client.owns_km = True  # shut the kernel down when done, even with our own manager
             index = 0
             current: int | None = None
             try:
                 with client.setup_kernel(
-                    env=_kernel_env(tmp), cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    env=env, cwd=str(cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 ):
                     client.timeout = int(STARTUP_TIMEOUT)
                     client.execute_cell(client.nb.cells[0], 0)
@@ -493,7 +589,7 @@ def run_exercises(
                         client.execute_cell(client.nb.cells[index], index)
                         index += 1
                         pending.remove(i)
-                        run = _read_result(tmp, i, len(items[i][4]), items[i][3])
+                        run = _read_result(folders["out"], i, len(items[i][4]), items[i][3], time_limit)
                         if run is None:
                             outs = client.nb.cells[index - 1].outputs
                             why = f" ({outs[0].get('ename')}: {outs[0].get('evalue')})" if outs else ""

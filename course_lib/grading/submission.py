@@ -40,6 +40,18 @@ class Submission:
     code_cells: list[str] = field(default_factory=list)  # every code cell's source, in order
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MB blocks (any size; "" when it cannot be read)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(2**20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def hidden_seed(file_name: str, key: str, salt: str = "") -> int:
     """Seed of the hidden cases of exercise ``key`` for the submission called ``file_name``.
 
@@ -69,6 +81,7 @@ def read_submission(path: Path, name: str | None = None) -> Submission:
     try:
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
+            sub.sha256 = file_sha256(path)  # still tie the row to the exact file
             sub.problem = f"file too large to be a course notebook ({size / 2**20:.0f} MB)"
             return sub
         data = path.read_bytes()
@@ -94,8 +107,12 @@ def read_submission(path: Path, name: str | None = None) -> Submission:
         sub.problem = "not a notebook: JSON nested too deeply"
         return sub
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) - 1 and text.lstrip().startswith("{"):
-            sub.problem = "not a valid notebook: the JSON ends early (a truncated or partly saved file?)"
+        at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+        if at_end and text.lstrip().startswith("{"):
+            sub.problem = (
+                "not a valid notebook: the JSON ends early (the file is truncated or not a notebook: "
+                "a partly saved or partly uploaded file?)"
+            )
         elif text.lstrip().startswith("{"):
             sub.problem = f"not a valid notebook: broken JSON at line {exc.lineno} ({exc.msg})"
         else:
