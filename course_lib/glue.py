@@ -1,9 +1,10 @@
 """``glue``: name a value computed in a notebook so the book's prose can quote it.
 
-Inside the website build (``myst_nb`` installed) this is :func:`myst_nb.glue`: the value is stored in the cell's
-output and ``{glue:text}`\\`name\\``` in a markdown cell shows it. In plain JupyterLab, VS Code or Colab, where
-``myst_nb`` is not installed, the notebooks must still run top to bottom: ``glue`` then shows the value when
-``display=True`` and otherwise does nothing visible. Chapters import it as ``from course_lib.glue import glue``.
+Inside the website build (``myst_nb`` installed) this is :func:`myst_nb.glue`: the value is stored in the
+cell's output and a ``{glue:text}`` role in a markdown cell shows it. In plain JupyterLab, VS Code or Colab,
+where ``myst_nb`` is not installed, the notebooks must still run top to bottom: ``glue`` then shows the value
+when ``display=True`` and otherwise does nothing visible. Chapters import it with
+``from course_lib.glue import glue``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 try:  # the book's build tools are installed: the real thing
     from myst_nb import glue as _myst_glue
-except ImportError:  # pragma: no cover - exercised by tests/test_notebooks_anywhere.py in a kernel without myst_nb
+except ImportError:  # plain Jupyter / Colab (tests/test_notebooks_anywhere.py runs this path)
     _myst_glue = None
 
 

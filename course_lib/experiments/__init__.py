@@ -35,13 +35,17 @@ def provenance(seeds, command: str | None = None) -> dict[str, Any]:
             ["course_lib.experiments", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("__main__.py")
             else sys.argv),
         "date": _dt.date.today().isoformat(),
-        "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__},
-        "machine": {"processor": platform.machine(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+        "versions": {
+            "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+        },
+        "machine": {
+            "processor": platform.machine(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        },
     }
 
 
 def write_results(path: str | Path, results: dict[str, Any], seeds, command: str | None = None) -> Path:
-    """Write ``results`` with its provenance as indented JSON to ``path`` (relative paths: under book/results/).
+    """Write ``results`` and its provenance as indented JSON to ``path`` (relative: under book/results/).
 
     results: plain JSON values (numbers, strings, lists, dicts); seeds: the seeds used, recorded as given.
     """
