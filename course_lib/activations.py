@@ -23,6 +23,22 @@ Keras 2 / ``tf.keras``) uses slope 0.2, saturating at ±2.5; PyTorch's ``nn.Hard
 2.x's backward of ``hardsigmoid`` multiplies by 1/6 rounded to float32 even for float64 tensors:
 0.1666666716…, a relative error of 3e-8 — visible when comparing float64 gradients at 1e-8.)
 
+Three more squashers appear in the literature and in the activations chapter (book/05_activations.ipynb);
+they are plain functions here, not entries of :data:`ACTIVATIONS` (so ``LSTMConfig`` and the torch layers do
+not offer them):
+
+==========================  ===========================  ============================  =======
+``lstm1997_g``              4 σ(x) − 2                   4 σ(x) (1 − σ(x))             (−2, 2)
+``lstm1997_h``              2 σ(x) − 1                   2 σ(x) (1 − σ(x))             (−1, 1)
+``hard_sigmoid_gulcehre``   clip(0.25 x + 0.5, 0, 1)     0.25 if −2 < x < 2 else 0     [0, 1]
+==========================  ===========================  ============================  =======
+
+``lstm1997_g`` and ``lstm1997_h`` are the cell-input and cell-output squashing functions of the original LSTM
+(Hochreiter & Schmidhuber 1997; ``lstm1997_h`` is the same function as ``bipolar_sigmoid``).
+``hard_sigmoid_gulcehre`` is the hard sigmoid of Gulcehre et al. (2016): σ's first-order Taylor expansion at
+0, clipped to [0, 1]. :data:`ZERO_GRADIENT_REGIONS` lists where each piecewise-linear function has
+derivative 0.
+
 ``sigmoid`` is computed without overflow: for x < 0 it uses exp(x) / (1 + exp(x)), so ``sigmoid(-1000.0)``
 is ``0.0`` with no ``RuntimeWarning``.
 """
@@ -52,6 +68,13 @@ __all__ = [
     "d_bipolar_sigmoid",
     "linear",
     "d_linear",
+    "lstm1997_g",
+    "d_lstm1997_g",
+    "lstm1997_h",
+    "d_lstm1997_h",
+    "hard_sigmoid_gulcehre",
+    "d_hard_sigmoid_gulcehre",
+    "ZERO_GRADIENT_REGIONS",
 ]
 
 
@@ -145,6 +168,49 @@ def linear(x):
 def d_linear(x):
     """Derivative of :func:`linear`: ones with the shape and dtype of x."""
     return np.ones_like(_float(x))
+
+
+def lstm1997_g(x):
+    """Cell-input squashing of the 1997 LSTM: g(x) = 4σ(x) − 2, values in (−2, 2). Same shape as x."""
+    return 4.0 * sigmoid(x) - 2.0
+
+
+def d_lstm1997_g(x):
+    """Derivative of :func:`lstm1997_g`: 4 σ(x) (1 − σ(x)), at most 1 (at x = 0). Same shape as x."""
+    return 4.0 * d_sigmoid(x)
+
+
+def lstm1997_h(x):
+    """Cell-output squashing of the 1997 LSTM: h(x) = 2σ(x) − 1 (= tanh(x / 2)), values in (−1, 1)."""
+    return 2.0 * sigmoid(x) - 1.0
+
+
+def d_lstm1997_h(x):
+    """Derivative of :func:`lstm1997_h`: 2 σ(x) (1 − σ(x)), at most 0.5 (at x = 0). Same shape as x."""
+    return 2.0 * d_sigmoid(x)
+
+
+def hard_sigmoid_gulcehre(x):
+    """Hard sigmoid of Gulcehre et al. (2016): clip(0.25 x + 0.5, 0, 1), slope σ'(0) = 0.25 (shape of x)."""
+    x = _float(x)
+    return np.clip(0.25 * x + 0.5, 0.0, 1.0).astype(x.dtype, copy=False)
+
+
+def d_hard_sigmoid_gulcehre(x):
+    """Derivative of :func:`hard_sigmoid_gulcehre`: 0.25 on (−2, 2), 0 outside (0 at the kinks)."""
+    x = _float(x)
+    return np.where((x > -2.0) & (x < 2.0), 0.25, 0.0).astype(x.dtype)
+
+
+#: Where a piecewise-linear activation has derivative exactly 0: ``(below, above)``, i.e. the derivative is
+#: 0 for ``x <= below`` and for ``x >= above`` (``None``: nowhere on that side). Smooth functions (sigmoid,
+#: tanh, the 1997 squashers) have a derivative that is small but never 0 for finite x.
+ZERO_GRADIENT_REGIONS: dict[str, tuple[float | None, float | None]] = {
+    "hard_sigmoid_keras": (-2.5, 2.5),
+    "hard_sigmoid_torch": (-3.0, 3.0),
+    "hard_sigmoid_gulcehre": (-2.0, 2.0),
+    "relu": (0.0, None),
+}
 
 
 class Activation(NamedTuple):

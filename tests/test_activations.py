@@ -123,3 +123,69 @@ def test_scalars_work():
     assert float(A.sigmoid(0.0)) == 0.5
     assert float(A.d_tanh(0.0)) == 1.0
     assert float(A.relu(-2.0)) == 0.0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the squashers of the 1997 LSTM and Gulcehre et al.'s hard sigmoid (plain functions, not in ACTIVATIONS)
+# ---------------------------------------------------------------------------------------------------------
+EXTRA = {
+    "lstm1997_g": (lambda x: 4 * torch.sigmoid(x) - 2, []),
+    "lstm1997_h": (lambda x: 2 * torch.sigmoid(x) - 1, []),
+    "hard_sigmoid_gulcehre": (lambda x: torch.clamp(0.25 * x + 0.5, 0.0, 1.0), [-2.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(EXTRA))
+def test_extra_squashers_equal_torch_and_autograd(name):
+    f, df = getattr(A, name), getattr(A, f"d_{name}")
+    torch_f, kinks = EXTRA[name]
+    x = np.random.default_rng(5).uniform(-8, 8, 500)
+    for k in kinks:
+        x = x[np.abs(x - k) > 1e-3]
+    xt = torch.from_numpy(x).requires_grad_(True)
+    y = torch_f(xt)
+    y.sum().backward()
+    np.testing.assert_allclose(f(x), y.detach().numpy(), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(df(x), xt.grad.numpy(), rtol=0, atol=1e-14)
+    step = 1e-6  # and central finite differences
+    np.testing.assert_allclose(df(x), (f(x + step) - f(x - step)) / (2 * step), rtol=0, atol=1e-7)
+
+
+def test_extra_squashers_ranges_and_identities():
+    x = np.linspace(-40, 40, 2001)
+    np.testing.assert_allclose(A.lstm1997_h(x), A.bipolar_sigmoid(x), atol=1e-15)
+    np.testing.assert_allclose(A.lstm1997_g(x), 2 * np.tanh(x / 2), atol=1e-14)
+    assert A.lstm1997_g(x).min() >= -2 and A.lstm1997_g(x).max() <= 2
+    assert A.lstm1997_g(np.array(-40.0)) < -1.99 and A.d_lstm1997_g(np.array(0.0)) == 1.0
+    assert A.d_lstm1997_h(np.array(0.0)) == 0.5
+    np.testing.assert_allclose(A.hard_sigmoid_gulcehre(np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 5.0])),
+                               [0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+    np.testing.assert_array_equal(A.d_hard_sigmoid_gulcehre(np.array([-2.0, 2.0, 0.0])), [0.0, 0.0, 0.25])
+    # not registered: LSTMConfig and the torch layers keep their seven names
+    for name in EXTRA:
+        assert name not in ACTIVATIONS
+
+
+def test_zero_gradient_regions_match_the_derivatives():
+    for name, (below, above) in A.ZERO_GRADIENT_REGIONS.items():
+        df = getattr(A, f"d_{name}")
+        if below is not None:
+            assert np.all(df(np.array([below, below - 0.01, below - 100.0])) == 0)
+            assert df(np.array(below + 0.01)) > 0
+        if above is not None:
+            assert np.all(df(np.array([above, above + 0.01, above + 100.0])) == 0)
+            assert df(np.array(above - 0.01)) > 0
+    assert A.ZERO_GRADIENT_REGIONS["hard_sigmoid_keras"] == (-2.5, 2.5)
+    assert A.ZERO_GRADIENT_REGIONS["hard_sigmoid_torch"] == (-3.0, 3.0)
+
+
+@pytest.mark.parametrize("name", list(EXTRA))
+def test_extra_squashers_extreme_inputs_dtype(name):
+    f, df = getattr(A, name), getattr(A, f"d_{name}")
+    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y, dy = f(x), df(x)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(dy))
+    x32 = np.zeros((2, 3), dtype=np.float32)
+    assert f(x32).dtype == np.float32 and df(x32).dtype == np.float32 and f(x32).shape == (2, 3)
