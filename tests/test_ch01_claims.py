@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from course_lib.convert import rnn_params_from_torch, rnn_params_to_torch
+from course_lib.exercises import get
 from course_lib.exercises.ch01_rnn import count_params, jordan_states, rnn_cell, rnn_unroll
 from course_lib.rnn import init_rnn_params, rnn_forward
 from course_lib.tasks import adding_problem, recall_task
@@ -114,6 +115,43 @@ def test_gradient_to_distant_inputs_vanishes_or_explodes(seed):
         ratios[scale] = norms[0] / norms[-1]  # |dH_T/dX_1| / |dH_T/dX_T|
     assert ratios[1.0] < 1e-6
     assert ratios[5.0] > 100
+
+
+# nn.RNN's documented formula (rows, stored weights transposed) and the RNNCell page's column form
+def test_torch_step_reference_equals_pytorch_rnn_cell_and_nn_rnn():
+    rng = np.random.default_rng(5)
+    n, d, h = 3, 4, 5
+    X_t, H_prev = rng.normal(size=(n, d)), rng.uniform(-1, 1, size=(n, h))
+    cell = torch.nn.RNNCell(d, h).double()
+    layer = torch.nn.RNN(d, h, batch_first=True).double()
+    with torch.no_grad():
+        for name in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]:
+            getattr(layer, name + "_l0").copy_(getattr(cell, name))
+        expected = cell(torch.from_numpy(X_t), torch.from_numpy(H_prev)).numpy()
+        from_layer = layer(torch.from_numpy(X_t)[:, None], torch.from_numpy(H_prev)[None])[0][:, 0].numpy()
+    weights = {k: getattr(cell, k).detach().numpy() for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]}
+    got = get("rnn.torch_step").reference(X_t=X_t, H_prev=H_prev, **weights)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got, from_layer, rtol=0, atol=1e-12)
+
+
+def test_last_states_reference_equals_pytorch_packed_sequence():
+    rng = np.random.default_rng(6)
+    n, T, d, h = 4, 7, 3, 5
+    lengths = np.array([7, 2, 5, 1])
+    X = rng.normal(size=(n, T, d))
+    H_0 = rng.uniform(-1, 1, size=(n, h))
+    layer = torch.nn.RNN(d, h, batch_first=True).double()
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        torch.from_numpy(X), torch.from_numpy(lengths), batch_first=True, enforce_sorted=False
+    )
+    with torch.no_grad():
+        _, H_n = layer(packed, torch.from_numpy(H_0)[None])
+    W_xh = layer.weight_ih_l0.detach().numpy().T
+    W_hh = layer.weight_hh_l0.detach().numpy().T
+    b_h = (layer.bias_ih_l0 + layer.bias_hh_l0).detach().numpy()
+    got = get("rnn.last_states").reference(X=X, lengths=lengths, H_0=H_0, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
+    np.testing.assert_allclose(got, H_n[0].numpy(), rtol=0, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------- training claims

@@ -14,6 +14,7 @@ import torch
 
 from course_lib import gradients as gr
 from course_lib import rnn
+from course_lib.exercises import get as get_exercise
 from course_lib.tasks import ADDING_BASELINE_MSE, adding_problem
 from course_lib.training import make_model, train
 
@@ -136,3 +137,64 @@ def test_irnn_learns_the_adding_problem_and_tanh_stays_at_baseline(seed):
     assert results["irnn"] < 0.6 * ADDING_BASELINE_MSE, results
     assert results["tanh"] > 0.8 * ADDING_BASELINE_MSE, results
     assert torch.get_default_dtype() == torch.float32
+
+
+# ------------------------------------------------------------------ section 8: He initialisation, explained
+@pytest.mark.parametrize("seeds", [range(0, 8), range(20, 28)])
+def test_he_relu_is_critical_on_average_with_a_wide_spread(seeds):
+    """Half the units are off, the factor 2 compensates: per-step factor near 1, spread over draws."""
+    from course_lib.experiments.irnn_adding import init_statistics
+
+    stats = [init_statistics(seed) for seed in seeds]
+    rho = np.array([s["he_spectral_radius"] for s in stats])
+    active = np.array([s["he_active_fraction"] for s in stats])
+    factor = np.array([s["he_growth_per_step"] for s in stats])
+    norm_T = np.array([s["he_median_norm_T"] for s in stats])
+    assert np.all((rho > 1.25) & (rho < 1.75))  # spectral radius about sqrt(2)
+    assert np.all((active > 0.35) & (active < 0.65))  # about half the units active
+    assert np.all((factor > 0.9) & (factor < 1.3))  # about 1 per step: critical on average ...
+    assert norm_T.max() / norm_T.min() > 100  # ... with a spread of orders of magnitude over 50 steps
+    assert all(s["irnn_median_norm_T"] <= 1 + 1e-12 for s in stats)  # the IRNN: at most 1, no spread
+
+
+def test_irnn_adding_experiment_quick_run_writes_its_results(tmp_path):
+    from course_lib.experiments import read_results
+    from course_lib.experiments.irnn_adding import MODELS, main
+
+    out = tmp_path / "irnn_adding_quick.json"
+    assert main(["--quick", "--out", str(out)]) == 0
+    payload = read_results(out)
+    assert payload["provenance"]["seeds"] == [0, 1]
+    results = payload["results"]
+    assert set(results["final_mse"]) == set(MODELS)
+    for seed in ("0", "1"):
+        for name in MODELS:
+            run = results["training"][seed][name]
+            assert run["eval_steps"][-1] == 60 and len(run["eval_mse"]) == len(run["eval_steps"])
+    assert len(results["init"]) == 2
+
+
+def test_stored_irnn_adding_results_back_the_chapters_claims():
+    """The stored 8-seed run: the IRNN's median is well below the baseline and below He's; tanh at it."""
+    from course_lib.experiments import read_results
+
+    results = read_results("irnn_adding.json")["results"]
+    med = results["median_final_mse"]
+    assert len(results["training"]) == 8
+    assert med["IRNN"] < 0.6 * ADDING_BASELINE_MSE
+    assert med["tanh RNN"] > 0.8 * ADDING_BASELINE_MSE
+    assert med["IRNN"] < med["ReLU RNN, He init"]
+    he = np.array(results["final_mse"]["ReLU RNN, He init"])
+    assert he.max() / he.min() > 2  # He's draws spread widely
+
+
+def test_irnn_final_state_reference_equals_the_relu_recurrence():
+    rng = np.random.default_rng(7)
+    n, T, d, h = 3, 9, 2, 4
+    X, H_0 = rng.uniform(0, 1, size=(n, T, d)), rng.uniform(0, 1, size=(n, h))
+    W_xh = rng.uniform(0, 1, size=(d, h))
+    for scale in (1.0, 0.7):
+        params = {"W_xh": W_xh, "W_hh": scale * np.eye(h), "b_h": np.zeros(h)}
+        H, _ = rnn.rnn_forward(X, params, H_0=H_0, activation="relu")
+        got = get_exercise("bptt.irnn_final_state").reference(X=X, H_0=H_0, W_xh=W_xh, scale=scale)
+        np.testing.assert_allclose(got, H[:, -1], rtol=1e-12, atol=1e-12)

@@ -5,6 +5,7 @@
 ``bptt.jacobian_product``: dH_{t+k} / dH_t as a product of k step Jacobians diag(1 - tanh(A)^2) @ W_hh.T.
 ``bptt.clip_global_norm``: gradient clipping by the global norm of all gradients together.
 ``bptt.identity_init``: the recurrent weights and bias of an IRNN (Le, Jaitly & Hinton, 2015).
+``bptt.irnn_final_state``: the final state of a ReLU RNN with W_hh = scale * I, in closed form.
 """
 
 from __future__ import annotations
@@ -46,6 +47,26 @@ def _sb_not_squared(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
     return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
 
 
+def _sb_sign_error(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (H_t**2 - 1.0)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_tanh_of_H_t(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - np.tanh(H_t) ** 2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_dX_not_transposed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_dW_xh_transposed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh.T, dA.T @ X_t, H_prev.T @ dA, dA.sum(axis=0)
+
+
 def _sb_W_hh_not_transposed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
     dA = dH_t * (1.0 - H_t**2)
     return dA @ W_xh.T, dA @ W_hh, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
@@ -59,6 +80,11 @@ def _sb_dW_hh_transposed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
 def _sb_dW_hh_uses_H_t(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
     dA = dH_t * (1.0 - H_t**2)
     return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_t.T @ dA, dA.sum(axis=0)
+
+
+def _sb_bias_wrong_axis(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=1)
 
 
 def _sb_bias_not_summed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
@@ -99,6 +125,16 @@ register(
             "You used the derivative of the wrong step: tanh'(A_t) = 1 - H_t**2 (this step's output), "
             "not 1 - H_prev**2.": _sb_wrong_step,
             "tanh'(A_t) is 1 - H_t**2, not 1 - H_t: square the output.": _sb_not_squared,
+            "Sign error: tanh'(A_t) = 1 - H_t**2, not H_t**2 - 1 (the derivative of tanh is positive).": (
+                _sb_sign_error
+            ),
+            "You applied tanh once more: H_t is already tanh(A_t), so tanh'(A_t) = 1 - H_t**2, not "
+            "1 - tanh(H_t)**2.": _sb_tanh_of_H_t,
+            "dX_t = dA_t @ W_xh.T: dA_t is (n, h) and W_xh is (d, h), so the gradient goes back through the "
+            "transpose.": _sb_dX_not_transposed,
+            "dW_xh has the layout of W_xh, (d, h): X_t.T @ dA_t, not dA_t.T @ X_t (which is (h, d)).": (
+                _sb_dW_xh_transposed
+            ),
             "dH_prev = dA_t @ W_hh.T: W_hh maps H_prev to A_t, so the gradient goes back through its "
             "transpose.": _sb_W_hh_not_transposed,
             "dW_hh has the layout of W_hh, (h_in, h_out): H_prev.T @ dA_t, not dA_t.T @ H_prev.": (
@@ -110,6 +146,8 @@ register(
             "db_h is the sum of dA_t over the batch (the loss is a sum over examples), not the mean.": (
                 _sb_bias_not_summed
             ),
+            "db_h sums dA_t over the batch, axis 0, giving one entry per hidden unit (h,); axis=1 sums over "
+            "the hidden units and gives (n,).": _sb_bias_wrong_axis,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -148,6 +186,11 @@ def _bptt(
     prev_deriv=False,
     transpose=True,
     forward=False,
+    transposed_dW=False,
+    carry_skips_derivative=False,
+    return_dA=False,
+    H_t_for_H_prev=False,
+    derivative=None,
 ):
     n, T_plus_1, h = H.shape
     T = T_plus_1 - 1
@@ -157,11 +200,13 @@ def _bptt(
     for t in order:
         upstream = dH[:, t - 1] if (every_step or t == T) else 0.0
         delta = upstream + (carry if carry_on else 0.0)
-        dA = delta * (1.0 - (H[:, t - 1] if prev_deriv else H[:, t]) ** 2)
-        term = H[:, t - 1].T @ dA
+        H_s = H[:, t - 1] if prev_deriv else H[:, t]
+        dA = delta * (derivative(H_s) if derivative is not None else 1.0 - H_s**2)
+        H_in = H[:, t] if H_t_for_H_prev else H[:, t - 1]
+        term = dA.T @ H_in if transposed_dW else H_in.T @ dA
         dW_hh = dW_hh + term if accumulate else term
-        carry = dA @ (W_hh.T if transpose else W_hh)
-    return dW_hh, carry
+        carry = (delta if carry_skips_derivative else dA) @ (W_hh.T if transpose else W_hh)
+    return dW_hh, (dA if return_dA else carry)
 
 
 def _bptt_no_accumulate(H, dH, W_hh):
@@ -186,6 +231,30 @@ def _bptt_not_transposed(H, dH, W_hh):
 
 def _bptt_forward_in_time(H, dH, W_hh):
     return _bptt(H, dH, W_hh, forward=True)
+
+
+def _bptt_transposed_dW(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, transposed_dW=True)
+
+
+def _bptt_carry_skips_derivative(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, carry_skips_derivative=True)
+
+
+def _bptt_returns_dA(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, return_dA=True)
+
+
+def _bptt_H_t_for_H_prev(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, H_t_for_H_prev=True)
+
+
+def _bptt_sign_error(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, derivative=lambda H_s: H_s**2 - 1.0)
+
+
+def _bptt_tanh_of_H(H, dH, W_hh):
+    return _bptt(H, dH, W_hh, derivative=lambda H_s: 1.0 - np.tanh(H_s) ** 2)
 
 
 def _bptt_cases(rng: np.random.Generator) -> list[Case]:
@@ -229,6 +298,22 @@ register(
             "The carry to the previous state is dA_t @ W_hh.T, with the transpose.": _bptt_not_transposed,
             "The loop must run backwards in time, from t = T down to 1: the gradient at H_t needs the "
             "one from step t + 1 first.": _bptt_forward_in_time,
+            "Your dW_hh is transposed: it has the layout of W_hh, (h_in, h_out), so each step adds "
+            "H_{t-1}.T @ dA_t, not dA_t.T @ H_{t-1}. (W_hh is square, so the shapes cannot warn you.)": (
+                _bptt_transposed_dW
+            ),
+            "Your carry skips tanh': the gradient goes back to H_{t-1} from the pre-activation, "
+            "carry = dA_t @ W_hh.T with dA_t = delta_t * (1 - H_t**2), not delta_t @ W_hh.T.": (
+                _bptt_carry_skips_derivative
+            ),
+            "You returned dA_1, the gradient at the first pre-activation, as dH_0. dH_0 is one more step "
+            "back: dA_1 @ W_hh.T (the carry after the loop).": _bptt_returns_dA,
+            "dW_hh multiplies dA_t by the state that entered step t, H_{t-1} = H[:, t-1], not by "
+            "H_t = H[:, t].": _bptt_H_t_for_H_prev,
+            "Sign error: tanh'(A_t) = 1 - H_t**2, not H_t**2 - 1.": _bptt_sign_error,
+            "H[:, t] is already tanh(A_t): the derivative is 1 - H[:, t]**2, not 1 - tanh(H[:, t])**2.": (
+                _bptt_tanh_of_H
+            ),
         },
         atol=1e-10,
         rtol=1e-8,
@@ -365,6 +450,18 @@ def _cg_sum_of_norms(dW_xh, dW_hh, db_h, max_norm):
     return dW_xh * scale, dW_hh * scale, db_h * scale
 
 
+def _cg_inverted_ratio(dW_xh, dW_hh, db_h, max_norm):
+    norm = np.sqrt(np.sum(dW_xh**2) + np.sum(dW_hh**2) + np.sum(db_h**2))
+    scale = norm / max_norm if norm > max_norm else 1.0
+    return dW_xh * scale, dW_hh * scale, db_h * scale
+
+
+def _cg_pytorch(dW_xh, dW_hh, db_h, max_norm):
+    norm = np.sqrt(np.sum(dW_xh**2) + np.sum(dW_hh**2) + np.sum(db_h**2))
+    scale = min(max_norm / (norm + 1e-6), 1.0)  # torch.nn.utils.clip_grad_norm_
+    return dW_xh * scale, dW_hh * scale, db_h * scale
+
+
 def _clip_cases(rng: np.random.Generator) -> list[Case]:
     d, h = 3, 4
 
@@ -402,6 +499,12 @@ register(
             "scale = min(1, max_norm / norm).": _cg_always_scale,
             "Your global norm leaves out db_h: every gradient enters the norm.": _cg_forgot_bias,
             "The global norm is sqrt(sum of all squares), not the sum of the three norms.": _cg_sum_of_norms,
+            "Your factor is upside down: norm / max_norm makes a large gradient larger. Multiply by "
+            "max_norm / norm (< 1 when clipping).": _cg_inverted_ratio,
+        },
+        accept={
+            "PyTorch's clip_grad_norm_ divides by norm + 1e-6 (and caps the factor at 1): the same "
+            "clipping.": _cg_pytorch,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -461,5 +564,107 @@ register(
         atol=1e-12,
         rtol=1e-10,
         output_names=("W_hh", "b_h"),
+    )
+)
+
+
+# ----------------------------------------------------------------------------------- bptt.irnn_final_state
+def irnn_final_state(X, H_0, W_xh, scale):
+    """The final state H_T of a ReLU RNN with W_hh = scale * I and b_h = 0, as a sum (no recurrence).
+
+    Valid while every unit stays active (X, W_xh, H_0 >= 0 here, so ReLU never cuts). X (n, T, d), with
+    X[:, t - 1] the input X_t of step t; H_0 (n, h); W_xh (d, h); scale: a float. Returns H_T (n, h)
+    without running the recurrence: each term's weight is a power of scale.
+    """
+    T = X.shape[1]
+    H_T = scale**T * H_0  # H_0 is multiplied by scale at each of the T steps
+    for t in range(1, T + 1):
+        H_T = H_T + scale ** (T - t) * (X[:, t - 1] @ W_xh)  # X_t, then T - t more steps
+    return H_T
+
+
+def _irnn_loop(X, H_0, W_xh, scale, start_power=0, reverse=False, H_0_power=None):
+    T = X.shape[1]
+    powers = np.arange(T) if reverse else np.arange(T - 1, -1, -1)
+    weights = scale ** (powers + start_power)
+    p0 = T if H_0_power is None else H_0_power
+    return scale**p0 * H_0 + np.einsum("t,ntd->nd", weights, X) @ W_xh
+
+
+def _irnn_reversed_powers(X, H_0, W_xh, scale):
+    return _irnn_loop(X, H_0, W_xh, scale, reverse=True)
+
+
+def _irnn_one_power_too_many(X, H_0, W_xh, scale):
+    return _irnn_loop(X, H_0, W_xh, scale, start_power=1, H_0_power=X.shape[1] + 1)
+
+
+def _irnn_zero_based_exponent(X, H_0, W_xh, scale):
+    return _irnn_loop(X, H_0, W_xh, scale, start_power=1)
+
+
+def _irnn_H_0_not_decayed(X, H_0, W_xh, scale):
+    return _irnn_loop(X, H_0, W_xh, scale, H_0_power=0)
+
+
+def _irnn_no_H_0(X, H_0, W_xh, scale):
+    return irnn_final_state(X, np.zeros_like(H_0), W_xh, scale)
+
+
+def _irnn_ignores_scale(X, H_0, W_xh, scale):
+    return irnn_final_state(X, H_0, W_xh, 1.0)
+
+
+def _irnn_mean(X, H_0, W_xh, scale):
+    return scale ** X.shape[1] * H_0 + X.mean(axis=1) @ W_xh
+
+
+def _irnn_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = 3, 2, 4
+
+    def case(T, scale, H_0_zero=False):
+        return {
+            "X": rng.uniform(0.0, 1.0, size=(n, T, d)),
+            "H_0": np.zeros((n, h)) if H_0_zero else rng.uniform(0.0, 1.0, size=(n, h)),
+            "W_xh": rng.uniform(0.0, 1.0, size=(d, h)),
+            "scale": scale,
+        }
+
+    return [
+        Case(case(1, 0.5), "T = 1: a single step"),
+        Case(case(6, 1.0, H_0_zero=True), "scale = 1 (the IRNN), H_0 = 0: a plain sum of the inputs"),
+        Case(case(6, 1.0), "scale = 1, non-zero H_0"),
+        Case(case(5, float(rng.uniform(0.5, 0.9))), "scale < 1: the network forgets geometrically"),
+    ]
+
+
+register(
+    Exercise(
+        key="bptt.irnn_final_state",
+        title="What an identity-initialised ReLU RNN computes",
+        func_name="irnn_final_state",
+        reference=irnn_final_state,
+        make_cases=_irnn_cases,
+        wrong={
+            "Your powers of scale run the wrong way: the LAST input is the freshest, weight scale**0, and "
+            "the first input X_1 has been multiplied by scale T - 1 times.": _irnn_reversed_powers,
+            "Off by one: X_t enters at step t and is then multiplied by scale at each of the T - t later "
+            "steps, so its weight is scale**(T - t), and H_0's is scale**T.": _irnn_one_power_too_many,
+            "Off by one in the inputs' powers: with 0-based t, X[:, t] is X_{t+1} and is multiplied by scale "
+            "at the T - 1 - t steps after it, so its weight is scale**(T - 1 - t), not scale**(T - t).": (
+                _irnn_zero_based_exponent
+            ),
+            "H_0 is multiplied by scale at every one of the T steps: scale**T * H_0, not H_0.": (
+                _irnn_H_0_not_decayed
+            ),
+            "You left out H_0: the state starts from H_0, which survives as scale**T * H_0.": _irnn_no_H_0,
+            "You ignored scale: with W_hh = scale * I each step multiplies the state by scale.": (
+                _irnn_ignores_scale
+            ),
+            "The network adds its inputs, it does not average them: a sum over t, not a mean.": _irnn_mean,
+        },
+        atol=1e-10,
+        rtol=1e-10,
+        output_names=("H_T",),
     )
 )
