@@ -25,7 +25,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = ROOT / "_build" / "html"
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("COURSE_SITE_ARTIFACTS") or ROOT / "test-artifacts")
 
 # The exact build command of the README, with warnings turned into errors and nitpicky reference checks.
 BUILD_ARGS = ["build", ".", "-W", "-n", "--keep-going"]
@@ -74,15 +74,29 @@ class BuildResult:
         return [line for line in self.output.splitlines() if "WARNING" in line or "ERROR" in line]
 
 
-def build_site(root: Path = ROOT, timeout: float = 1200) -> BuildResult:
-    """Run ``jupyter-book build . -W -n --keep-going`` in ``root``; return its status and whole output."""
+def build_site(root: Path = ROOT, timeout: float = 1200, output: Path | None = None) -> BuildResult:
+    """Run ``jupyter-book build . -W -n --keep-going`` in ``root``; return its status and whole output.
+
+    The site goes to ``root/_build/html``, or with ``output`` (default: the environment variable
+    ``COURSE_SITE_OUTPUT``) to ``output/_build/html`` via ``--path-output``, so that several people working
+    in one checkout can each build and test the site without touching the others' ``_build``. With
+    ``COURSE_SITE_REUSE=1`` (ignored under CI) an existing build is reused instead of rebuilt.
+    """
+    if output is None and os.environ.get("COURSE_SITE_OUTPUT"):
+        output = Path(os.environ["COURSE_SITE_OUTPUT"])
+    out = Path(output).resolve() if output is not None else root
+    extra = ["--path-output", str(out)] if output is not None else []
+    if os.environ.get("COURSE_SITE_REUSE") == "1" and (out / "_build" / "html" / "index.html").exists():
+        # Local iteration on the browser tests only: reuse the last build (never under CI).
+        if os.environ.get("CI", "").lower() != "true":
+            return BuildResult(0, "(reused: COURSE_SITE_REUSE=1)", 0.0, out / "_build" / "html")
     env = dict(os.environ, PYTHONHASHSEED="0", COURSE_LIB_PROGRESS="0")
     # A stale build could hide a warning that only a fresh read of every page shows.
-    shutil.rmtree(root / "_build" / "html", ignore_errors=True)
-    shutil.rmtree(root / "_build" / ".doctrees", ignore_errors=True)
+    shutil.rmtree(out / "_build" / "html", ignore_errors=True)
+    shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
     start = time.perf_counter()
     proc = subprocess.run(
-        [*jupyter_book_command(), *BUILD_ARGS],
+        [*jupyter_book_command(), *BUILD_ARGS, *extra],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -90,7 +104,7 @@ def build_site(root: Path = ROOT, timeout: float = 1200) -> BuildResult:
         text=True,
         timeout=timeout,
     )
-    return BuildResult(proc.returncode, proc.stdout, time.perf_counter() - start, root / "_build" / "html")
+    return BuildResult(proc.returncode, proc.stdout, time.perf_counter() - start, out / "_build" / "html")
 
 
 def dir_size_bytes(folder: Path) -> int:

@@ -141,3 +141,17 @@ def test_dropdown_parser():
     assert outside_dropdowns("```python\nx = 1\n```") == ["x = 1\n"]
     with pytest.raises(AssertionError, match="closed"):
         dropdown_code("````{dropdown} Solution\n:open:\n```python\nx = 1\n```\n````")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_solution_cells_open_collapsed_in_jupyter(path):
+    """The {dropdown} folds a solution only on the website; JupyterLab folds a cell whose metadata has
+    jupyter.source_hidden = true (its nbformat cell metadata: "whether the source is hidden")."""
+    nb = nbformat.read(path, as_version=4)
+    cells = nb.cells
+    solutions = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and _DROPDOWN.search(c.source)]
+    shown = [i for i in solutions if cells[i].metadata.get("jupyter", {}).get("source_hidden") is not True]
+    assert not shown, (
+        f"{path.name}: Solution cells {shown} lack the metadata "
+        '"jupyter": {"source_hidden": true} (so JupyterLab shows them collapsed)'
+    )

@@ -11,6 +11,9 @@ browser is a failure.
 
 from __future__ import annotations
 
+import ast
+import html
+import io
 import os
 import re
 import urllib.request
@@ -425,3 +428,154 @@ def test_screenshots_and_site_figures(browser, site_url, html_dir, site_build):
     assert not blocked
     assert figures["site_bytes"] < 200 * 2**20
     assert nav_ms < 10_000
+
+
+# ------------------------------------------------------------------------------------------ diagrams
+
+DIAGRAM_FUNCTIONS = {
+    "rnn_unrolled", "rnn_patterns", "bptt_flow", "lstm_cell", "gru_cell", "peephole_lstm_cell",
+}
+
+
+def diagram_cells(doc: str) -> list[tuple[int, nbformat.NotebookNode]]:
+    """Code cells of the notebook ``doc`` that draw a ``course_lib.diagrams`` figure.
+
+    A call counts when it is ``diagrams.<function>(...)`` or a bare ``<function>(...)`` that the notebook
+    imported ``from course_lib.diagrams`` (chapters 3 and 4 also have exercises named lstm_cell, gru_cell).
+    """
+    nb = nbformat.read(ROOT / f"{doc}.ipynb", as_version=4)
+    trees = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            try:
+                trees.append((i, cell, ast.parse(cell.source)))
+            except SyntaxError:
+                continue
+    imported = {
+        alias.asname or alias.name
+        for _, _, tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "course_lib.diagrams"
+        for alias in node.names
+    }
+    found = []
+    for i, cell, tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            by_module = isinstance(f, ast.Attribute) and f.attr in DIAGRAM_FUNCTIONS and getattr(
+                f.value, "id", None) == "diagrams"
+            by_name = isinstance(f, ast.Name) and f.id in imported and f.id in DIAGRAM_FUNCTIONS
+            if by_module or by_name:
+                found.append((i, cell))
+                break
+    return found
+
+
+CHAPTER_DOCS = [doc for doc in NOTEBOOK_DOCS if not doc.endswith("00_setup_check")]
+DIAGRAMS = {doc: diagram_cells(doc) for doc in NOTEBOOK_DOCS}
+
+
+@pytest.mark.parametrize("doc", CHAPTER_DOCS)
+def test_every_chapter_shows_its_diagram_with_caption_and_alt_text(doc):
+    """Each chapter draws its cell with course_lib.diagrams, stored executed, with caption, name and alt."""
+    cells = DIAGRAMS[doc]
+    assert cells, f"{doc}: no cell draws a course_lib.diagrams figure (the chapter's diagram is missing)"
+    for i, cell in cells:
+        meta = cell.metadata.get("mystnb", {})
+        caption = meta.get("figure", {}).get("caption", "")
+        name = meta.get("figure", {}).get("name", "")
+        alt = meta.get("image", {}).get("alt", "")
+        assert caption.strip(), f"{doc} cell {i}: mystnb.figure.caption missing"
+        assert name.startswith("fig-"), f"{doc} cell {i}: mystnb.figure.name missing (fig-...)"
+        assert len(alt.strip()) >= 40, f"{doc} cell {i}: mystnb.image.alt missing or too short: {alt!r}"
+        pngs = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(pngs) == 1, f"{doc} cell {i}: expected one stored PNG output, found {len(pngs)}"
+
+
+def test_diagram_figures_have_their_alt_text_on_the_site(html_dir):
+    checked, problems = 0, []
+    for doc, cells in DIAGRAMS.items():
+        page = (html_dir / f"{doc}.html").read_text(encoding="utf-8")
+        for i, cell in cells:
+            meta = cell.metadata.get("mystnb", {})
+            name, alt = meta.get("figure", {}).get("name"), meta.get("image", {}).get("alt")
+            if not name or not alt:
+                continue  # reported by test_every_chapter_shows_its_diagram_with_caption_and_alt_text
+            figure = re.search(rf'<figure[^>]*id="{re.escape(name)}"[^>]*>(.*?)</figure>', page, flags=re.S)
+            if not figure:
+                problems.append(f"{doc}: no <figure id={name!r}> on the page (cell {i}: not executed?)")
+                continue
+            alts = [html.unescape(a) for a in re.findall(r'<img[^>]*\balt="([^"]*)"', figure.group(1))]
+            if alts != [alt]:
+                problems.append(f"{doc} {name}: img alt on the page {alts} != the cell's alt text")
+            checked += 1
+    assert not problems, problems
+    if not checked:
+        pytest.skip("no diagram figure in the book yet")
+
+
+def _luminance(rgb):
+    import numpy as np
+
+    return np.asarray(rgb, dtype=float)[..., :3] @ np.array([0.2126, 0.7152, 0.0722]) / 255.0
+
+
+def test_diagrams_are_legible_in_dark_theme(browser, site_url):
+    """In the dark theme each diagram shows as drawn: opaque light paper with dark ink, framed by the page.
+
+    Checked on what the reader sees: a screenshot of each diagram's <img> in a dark-mode browser, and the
+    image's own pixels (read back through a canvas: no transparent pixel lets the dark page through).
+    """
+    import numpy as np
+    from PIL import Image
+
+    figures = [(doc, cell.metadata["mystnb"]["figure"]["name"]) for doc, cells in DIAGRAMS.items()
+               for _, cell in cells if cell.metadata.get("mystnb", {}).get("figure", {}).get("name")]
+    if not figures:
+        pytest.skip("no diagram figure in the book yet")
+    sh.ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    context = sh.new_guarded_context(browser, blocked, color_scheme="dark")
+    tab = context.new_page()
+    problems = []
+    for doc, name in figures:
+        tab.goto(site_url + f"{doc}.html", wait_until="load")
+        assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+        page_bg = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+        page_rgb = [int(v) for v in re.findall(r"\d+", page_bg)[:3]]
+        assert _luminance(page_rgb) < 0.3, f"{doc}: the page is not dark ({page_bg}): the check is void"
+        img = tab.locator(f"figure#{name} img")
+        if img.count() != 1:
+            problems.append(f"{doc} {name}: {img.count()} images in the figure")
+            continue
+        img.evaluate("el => el.scrollIntoView({block: 'center'})")  # clear of the sticky header
+        tab.wait_for_timeout(100)
+        alpha = tab.evaluate(
+            """el => { const c = document.createElement('canvas'); c.width = el.naturalWidth;
+                   c.height = el.naturalHeight; const g = c.getContext('2d'); g.drawImage(el, 0, 0);
+                   const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+                   for (let k = 3; k < d.length; k += 4) if (d[k] < 255) n++; return [n, d.length / 4]; }""",
+            img.element_handle(),
+        )
+        shot = np.asarray(Image.open(io.BytesIO(img.screenshot())).convert("RGB"))
+        Image.fromarray(shot).save(sh.ARTIFACTS / f"dark-{name}.png")
+        lum = _luminance(shot)
+        # The theme dims images in the dark theme (pydata-sphinx-theme: brightness(.8) contrast(1.2)) and the
+        # course's CSS rounds their corners: judge the edges without the corners, against the dark page.
+        edges = [lum[:4, 12:-12], lum[-4:, 12:-12], lum[12:-12, :4], lum[12:-12, -4:]]
+        edge = float(np.mean(np.concatenate([e.ravel() for e in edges])))
+        paper = float(np.median(lum))
+        ink = float(np.mean(lum < 0.35))
+        if alpha[0]:
+            problems.append(f"{doc} {name}: {alpha[0]} of {alpha[1]} pixels are transparent")
+        if edge < 0.7:
+            problems.append(f"{doc} {name}: the image's edge is dark in the dark theme ({edge:.2f})")
+        if paper < 0.7:
+            problems.append(f"{doc} {name}: the paper is not light in the dark theme ({paper:.2f})")
+        if not 0.003 < ink < 0.5:
+            problems.append(f"{doc} {name}: dark ink covers {ink:.3f} of the image (expected a line drawing)")
+    context.close()
+    assert not problems, problems
+    assert not blocked

@@ -20,8 +20,16 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent.parent
-RESULTS = REPO / "book" / "results"
-DATA = REPO / "book" / "data"
+
+
+def _book_files() -> Path:
+    """``book/`` in a checkout; ``course_lib/_book/`` in a pip-installed copy (see pyproject.toml)."""
+    checkout = REPO / "book"
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent.parent / "_book"
+
+
+RESULTS = _book_files() / "results"
+DATA = _book_files() / "data"
 
 
 def provenance(seeds, command: str | None = None) -> dict[str, Any]:
