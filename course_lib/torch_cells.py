@@ -1,5 +1,5 @@
 """The course's recurrent layers as ``torch.nn.Module``s: the same equations and parameter names as the NumPy
-reference code (``course_lib.rnn``, ``course_lib.lstm``, ``course_lib.gru``), trained with autograd.
+reference code (``course_lib.rnn``, ``course_lib.lstm``, ``course_lib.gru``), trained with PyTorch.
 
 PyTorch's fused ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` cover one variant each. These layers cover every
 variant the course studies -- LSTM peepholes, no forget gate, coupled input-forget gates (CIFG), hard-sigmoid
@@ -14,7 +14,22 @@ All layers are batch first::
 
 ``Layer.from_params(params)`` builds a layer from a NumPy params dict (keeping its dtype, float64 by
 default) and ``layer.to_params()`` returns one, so a layer and the NumPy reference can be compared directly.
-The time loop is a plain Python loop: clear, and fast enough for the small models of the course.
+
+Two ways to run the same equations:
+
+* ``layer.forward_reference(X, state)`` -- the readable version the chapters teach: one gate at a time, a
+  plain Python loop over the steps, autograd for the backward pass.
+* ``layer(X, state)`` (``forward``, the default) -- the fast version of :mod:`course_lib.fast_layers`: the
+  gates' matrices side by side (one recurrent product per step), the input projection of all steps at
+  once, preallocated buffers, and the book's hand-written BPTT as the backward pass. On one CPU thread it
+  runs at about the speed of PyTorch's ``nn.LSTM``/``nn.GRU``/``nn.RNN`` for a layer of 128 units; at the
+  course's size it takes 2 to 3 times as long as ``nn.LSTM`` and half as long as ``nn.GRU``/``nn.RNN`` (the
+  site's *Benchmarks* page); it equals the reference to rounding (``tests/test_fast_layers.py``).
+  ``Layer(..., reference=True)`` makes ``forward`` run the reference instead.
+
+As with ``nn.LSTM(batch_first=True)``, the fast path's ``H_seq`` is a non-contiguous view (the layer works
+time-major inside): index, slice and compute with it freely; call ``.contiguous()`` before ``.view()``.
+Only first derivatives are implemented (no double backward through the fast path).
 """
 
 from __future__ import annotations
@@ -25,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib import fast_layers
 from course_lib.activations import get_activation
 from course_lib.gru import GRU_PARAM_NAMES, GRUConfig, check_gru_params
 from course_lib.lstm import LSTMConfig, check_lstm_params, lstm_param_names
@@ -83,8 +99,16 @@ def _torch_dtype(params: dict) -> torch.dtype:
 class _RecurrentLayer(nn.Module):
     """Parameter bookkeeping and input checks shared by the three layers."""
 
-    def __init__(self, input_size: int, hidden_size: int, shapes: dict[str, tuple[int, ...]], dtype, device):
+    reference: bool = False  # True: forward runs forward_reference (set per layer by the constructor)
+
+    def __init__(
+        self, input_size: int, hidden_size: int, shapes: dict[str, tuple[int, ...]], dtype, device,
+        reference: bool = False,
+    ):
         super().__init__()
+        if not isinstance(reference, bool):
+            raise TypeError(f"reference must be True or False; got {reference!r}.")
+        self.reference = reference
         self.input_size = positive_int("input_size (d)", input_size)
         self.hidden_size = positive_int("hidden_size (h)", hidden_size)
         for name, shape in shapes.items():
@@ -175,23 +199,29 @@ class RNNLayer(_RecurrentLayer):
         hidden_size: h.
         activation: ``"tanh"`` or ``"relu"``.
         dtype, device: of the parameters (torch's default dtype, float32, when None).
+        reference: run :meth:`forward_reference` (the readable loop) instead of the fast path.
 
     Parameters: ``W_xh`` (d, h), ``W_hh`` (h, h), ``b_h`` (h,).
     ``forward(X, state=None)``: X (n, T, d), state H_0 (n, h) or None (zeros) -> (H_seq (n, T, h), H_T).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, activation: str = "tanh", dtype=None, device=None):
+    def __init__(
+        self, input_size: int, hidden_size: int, activation: str = "tanh", dtype=None, device=None, *,
+        reference: bool = False,
+    ):
         if get_activation(activation).name not in ("tanh", "relu"):
             raise ValueError(f"activation must be 'tanh' or 'relu' for an Elman RNN; got {activation!r}.")
         self.activation = activation
         d, h = input_size, hidden_size
-        super().__init__(d, h, {"W_xh": (d, h), "W_hh": (h, h), "b_h": (h,)}, dtype, device)
+        super().__init__(d, h, {"W_xh": (d, h), "W_hh": (h, h), "b_h": (h,)}, dtype, device, reference)
 
     @classmethod
-    def from_params(cls, params: dict, activation: str = "tanh", dtype=None, device=None) -> RNNLayer:
+    def from_params(
+        cls, params: dict, activation: str = "tanh", dtype=None, device=None, *, reference: bool = False
+    ) -> RNNLayer:
         """A layer holding a copy of NumPy ``params`` (keys ``W_xh, W_hh, b_h``); dtype from the arrays."""
         d, h = check_rnn_params(params)
-        layer = cls(d, h, activation, dtype=dtype or _torch_dtype(params), device=device)
+        layer = cls(d, h, activation, dtype=dtype or _torch_dtype(params), device=device, reference=reference)
         layer.load_params({k: params[k] for k in RNN_PARAM_NAMES})
         return layer
 
@@ -199,6 +229,17 @@ class RNNLayer(_RecurrentLayer):
         return f"{super().extra_repr()}, activation={self.activation!r}"
 
     def forward(self, X: torch.Tensor, state: torch.Tensor | None = None):
+        """X (n, T, d), state H_0 (n, h) or None -> (H_seq (n, T, h), H_T): the fast path (one product
+        per step, hand-written BPTT), or :meth:`forward_reference` when ``self.reference``."""
+        if self.reference:
+            return self.forward_reference(X, state)
+        n, T = self._check_input(X)
+        H_0 = self._state("state", state, n, X)
+        f_name = get_activation(self.activation).name
+        return fast_layers.rnn_sequence(X, H_0, self.W_xh, self.W_hh, self.b_h, f_name)
+
+    def forward_reference(self, X: torch.Tensor, state: torch.Tensor | None = None):
+        """The readable loop, differentiated by autograd: the same result as ``forward``."""
         n, T = self._check_input(X)
         f = torch_activation(self.activation)
         H_t = self._state("state", state, n, X)
@@ -232,6 +273,7 @@ class LSTMLayer(_RecurrentLayer):
             without a forget gate, ``p_*`` peepholes (h,) when ``peepholes``).
         forget_bias: initial value of ``b_f`` (1.0 is the usual advice, Jozefowicz et al. 2015).
         dtype, device: of the parameters (torch's default dtype, float32, when None).
+        reference: run :meth:`forward_reference` (the readable per-gate loop) instead of the fast path.
 
     ``forward(X, state=None)``: X (n, T, d), state (H_0, C_0) or None (zeros)
     -> (H_seq (n, T, h), (H_T, C_T)).
@@ -245,6 +287,8 @@ class LSTMLayer(_RecurrentLayer):
         forget_bias: float = 0.0,
         dtype=None,
         device=None,
+        *,
+        reference: bool = False,
     ):
         if not isinstance(config, LSTMConfig):
             raise TypeError(f"config must be an LSTMConfig; got {type(config).__name__}.")
@@ -259,7 +303,7 @@ class LSTMLayer(_RecurrentLayer):
                 shapes[name] = (h, h)
             else:
                 shapes[name] = (h,)
-        super().__init__(d, h, shapes, dtype, device)
+        super().__init__(d, h, shapes, dtype, device, reference)
 
     def reset_parameters(self) -> None:
         """Uniform weights and peepholes, zero biases except ``b_f = forget_bias`` (as init_lstm_params)."""
@@ -275,27 +319,56 @@ class LSTMLayer(_RecurrentLayer):
         config: LSTMConfig = LSTMConfig(),  # noqa: B008 (a frozen dataclass)
         dtype=None,
         device=None,
+        *,
+        reference: bool = False,
     ) -> LSTMLayer:
         """A layer holding a copy of NumPy ``params`` (the keys ``config`` needs); dtype from the arrays."""
         d, h = check_lstm_params(params, config)
-        layer = cls(d, h, config, dtype=dtype or _torch_dtype(params), device=device)
+        layer = cls(d, h, config, dtype=dtype or _torch_dtype(params), device=device, reference=reference)
         layer.load_params(params)
         return layer
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, config={self.config}"
 
-    def forward(self, X: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
+    def _initial_states(self, X, state):
         n, T = self._check_input(X)
-        cfg = self.config
         if state is None:
-            H_t = C_t = None
+            H_0 = C_0 = None
         elif isinstance(state, tuple | list) and len(state) == 2:
-            H_t, C_t = state
+            H_0, C_0 = state
         else:
             raise TypeError("state must be a tuple (H_0, C_0) of two (n, h) tensors, or None.")
-        H_t = self._state("state[0] (H_0)", H_t, n, X)
-        C_t = self._state("state[1] (C_0)", C_t, n, X)
+        return n, T, self._state("state[0] (H_0)", H_0, n, X), self._state("state[1] (C_0)", C_0, n, X)
+
+    def fused_weights(self):
+        """The gates side by side in the fast path's order ``[o, i, f, c]`` (those present):
+        ``W_x`` (d, G h), ``W_h`` (h, G h), ``b`` (G h,), and the peepholes ``[p_i, p_f, p_o]`` (those
+        present) stacked (k, h), or None. Built from the parameters at each call, so gradients reach them."""
+        cfg = self.config
+        gates = ["o"] + (["i"] if not cfg.cifg else []) + (["f"] if cfg.forget_gate else []) + ["c"]
+        W_x = torch.cat([getattr(self, f"W_x{k}") for k in gates], dim=1)
+        W_h = torch.cat([getattr(self, f"W_h{k}") for k in gates], dim=1)
+        b = torch.cat([getattr(self, f"b_{k}") for k in gates])
+        P = None
+        if cfg.peepholes:
+            peepholes = [k for k in ("i", "f", "o") if f"p_{k}" in self._parameters]
+            P = torch.stack([getattr(self, f"p_{k}") for k in peepholes])
+        return W_x, W_h, b, P
+
+    def forward(self, X: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """X (n, T, d), state (H_0, C_0) or None -> (H_seq (n, T, h), (H_T, C_T)): the fast path (fused
+        gates, hand-written BPTT), or :meth:`forward_reference` when ``self.reference``."""
+        if self.reference:
+            return self.forward_reference(X, state)
+        n, T, H_0, C_0 = self._initial_states(X, state)
+        H_seq, H_T, C_T = fast_layers.lstm_sequence(X, H_0, C_0, *self.fused_weights(), self.config)
+        return H_seq, (H_T, C_T)
+
+    def forward_reference(self, X: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """The readable per-gate loop of the equations above, differentiated by autograd."""
+        n, T, H_t, C_t = self._initial_states(X, state)
+        cfg = self.config
         g = torch_activation(cfg.gate_activation)
         f_c = torch_activation(cfg.candidate_activation)
         f_o = torch_activation(cfg.output_activation)
@@ -341,6 +414,7 @@ class GRULayer(_RecurrentLayer):
         hidden_size: h.
         config: a ``GRUConfig``.
         dtype, device: of the parameters (torch's default dtype, float32, when None).
+        reference: run :meth:`forward_reference` (the readable per-gate loop) instead of the fast path.
 
     Parameters: ``W_xr, W_xz, W_xh`` (d, h), ``W_hr, W_hz, W_hh`` (h, h), ``b_r, b_z, b_h, b_hh_rec`` (h,).
     ``forward(X, state=None)``: X (n, T, d), state H_0 (n, h) or None (zeros) -> (H_seq (n, T, h), H_T).
@@ -353,6 +427,8 @@ class GRULayer(_RecurrentLayer):
         config: GRUConfig = GRUConfig(),  # noqa: B008 (a frozen dataclass)
         dtype=None,
         device=None,
+        *,
+        reference: bool = False,
     ):
         if not isinstance(config, GRUConfig):
             raise TypeError(f"config must be a GRUConfig; got {type(config).__name__}.")
@@ -361,7 +437,7 @@ class GRULayer(_RecurrentLayer):
         shapes = {}
         for name in GRU_PARAM_NAMES:
             shapes[name] = (d, h) if name.startswith("W_x") else (h, h) if name.startswith("W_h") else (h,)
-        super().__init__(d, h, shapes, dtype, device)
+        super().__init__(d, h, shapes, dtype, device, reference)
 
     @classmethod
     def from_params(
@@ -370,17 +446,45 @@ class GRULayer(_RecurrentLayer):
         config: GRUConfig = GRUConfig(),  # noqa: B008 (a frozen dataclass)
         dtype=None,
         device=None,
+        *,
+        reference: bool = False,
     ) -> GRULayer:
         """A layer holding a copy of NumPy GRU ``params``; dtype from the arrays."""
         d, h = check_gru_params(params)
-        layer = cls(d, h, config, dtype=dtype or _torch_dtype(params), device=device)
+        layer = cls(d, h, config, dtype=dtype or _torch_dtype(params), device=device, reference=reference)
         layer.load_params(params)
         return layer
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, config={self.config}"
 
+    def fused_weights(self):
+        """The gates side by side in the fast path's order: ``W_x`` (d, 3h) ``[h~, z, r]`` and its bias
+        ``b`` (3h,) (``b_h + b_hh_rec`` in the candidate's slab when the reset acts before the product);
+        ``W_h`` = ``[W_hz, W_hr, W_hh]`` (h, 3h) and ``b_rec = b_hh_rec`` when ``reset_after``, else
+        ``W_h`` = ``[W_hz, W_hr]`` (h, 2h) and ``W_hh`` apart. Returns ``(W_x, b, W_h, W_hh, b_rec)``."""
+        if self.config.reset_after:
+            b = torch.cat([self.b_h, self.b_z, self.b_r])
+            W_h = torch.cat([self.W_hz, self.W_hr, self.W_hh], dim=1)
+            W_hh, b_rec = None, self.b_hh_rec
+        else:
+            b = torch.cat([self.b_h + self.b_hh_rec, self.b_z, self.b_r])
+            W_h = torch.cat([self.W_hz, self.W_hr], dim=1)
+            W_hh, b_rec = self.W_hh, None
+        W_x = torch.cat([self.W_xh, self.W_xz, self.W_xr], dim=1)
+        return W_x, b, W_h, W_hh, b_rec
+
     def forward(self, X: torch.Tensor, state: torch.Tensor | None = None):
+        """X (n, T, d), state H_0 (n, h) or None -> (H_seq (n, T, h), H_T): the fast path (fused gates,
+        hand-written BPTT), or :meth:`forward_reference` when ``self.reference``."""
+        if self.reference:
+            return self.forward_reference(X, state)
+        n, T = self._check_input(X)
+        H_0 = self._state("state", state, n, X)
+        return fast_layers.gru_sequence(X, H_0, *self.fused_weights(), self.config)
+
+    def forward_reference(self, X: torch.Tensor, state: torch.Tensor | None = None):
+        """The readable per-gate loop of the equations above, differentiated by autograd."""
         n, T = self._check_input(X)
         H_t = self._state("state", state, n, X)
         g = torch_activation(self.config.gate_activation)
