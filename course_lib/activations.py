@@ -34,7 +34,8 @@ not offer them):
 ==========================  ===========================  ============================  =======
 
 ``lstm1997_g`` and ``lstm1997_h`` are the cell-input and cell-output squashing functions of the original LSTM
-(Hochreiter & Schmidhuber 1997; ``lstm1997_h`` is the same function as ``bipolar_sigmoid``).
+(Hochreiter & Schmidhuber 1997, appendix A.1, equations 3 to 5; ``lstm1997_h`` is the same function as
+``bipolar_sigmoid``).
 ``hard_sigmoid_gulcehre`` is the hard sigmoid of Gulcehre et al. (2016): σ's first-order Taylor expansion at
 0, clipped to [0, 1]. :data:`ZERO_GRADIENT_REGIONS` lists where each piecewise-linear function has
 derivative 0.

@@ -184,6 +184,32 @@ def test_speed_experiment_quick(tmp_path):
     assert set(res["lstm_layer"]["times"]) == {f"LSTMLayer {g} gates" for g in training.GATES}
 
 
+def test_committed_speed_results_support_the_chapter():
+    """What section 7 and the summary say about book/results/activations_speed.json (from the module)."""
+    payload = read_results("activations_speed.json")
+    assert "activations_speed" in payload["provenance"]["command"]
+    res = payload["results"]
+    assert "process_time" in res["timer"]  # the chapter says CPU time, not wall-clock time
+
+    def ratio(part, name, reference):
+        times = res[part]["times"]
+        return times[name]["median_s"] / times[reference]["median_s"]
+
+    # faster on large arrays: NumPy's clip formula and PyTorch's fused hardsigmoid
+    assert ratio("elementwise_large", "numpy hard_sigmoid_keras (clip)", "numpy 1/(1+exp(-x))") < 1
+    for part in ("forward", "forward+backward"):
+        fused = f"torch hardsigmoid (F.hardsigmoid) {part}"
+        assert ratio("elementwise_large", fused, f"torch.sigmoid {part}") < 1
+    # not faster: NumPy on gate-sized arrays (about equal), the clamp formulas, a whole LSTM layer
+    assert 0.8 < ratio("elementwise_small", "numpy hard_sigmoid_keras (clip)", "numpy 1/(1+exp(-x))") < 1.25
+    for part in ("elementwise_small", "elementwise_large"):
+        for kind in ("forward", "forward+backward"):
+            for g in training.GATES[1:]:
+                assert ratio(part, f"torch {g} (clamp) {kind}", f"torch.sigmoid {kind}") > 1
+    for g in training.GATES[1:]:
+        assert ratio("lstm_layer", f"LSTMLayer {g} gates", "LSTMLayer sigmoid gates") > 1
+
+
 def test_memory_experiment_quick(tmp_path):
     out = tmp_path / "memory.json"
     assert memory.main(["--quick", "--out", str(out)]) == 0

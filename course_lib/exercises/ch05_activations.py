@@ -61,6 +61,21 @@ def _hs_relu6_shift_after(x):
     return y_keras, dy_keras, np.clip(x, 0.0, 6.0) / 6.0 + 0.5, dy_torch
 
 
+def _hs_wrong_order(x):
+    y_keras, dy_keras, y_torch, dy_torch = hard_sigmoids(x)
+    return y_keras, y_torch, dy_keras, dy_torch
+
+
+def _hs_relu_not_relu6(x):
+    y_keras, dy_keras, _, dy_torch = hard_sigmoids(x)
+    return y_keras, dy_keras, np.maximum(x + 3.0, 0.0) / 6.0, dy_torch
+
+
+def _hs_sigmoid_style_derivative(x):
+    y_keras, _, y_torch, _ = hard_sigmoids(x)
+    return y_keras, y_keras * (1.0 - y_keras), y_torch, y_torch * (1.0 - y_torch)
+
+
 def _hard_sigmoid_cases(rng: np.random.Generator) -> list[Case]:
     def away_from_kinks(values):
         for k in (-3.0, -2.5, 2.5, 3.0):
@@ -101,6 +116,13 @@ register(
             "You computed relu6(x) / 6 + 0.5: the shift by 3 goes inside, relu6(x + 3) / 6.": (
                 _hs_relu6_shift_after
             ),
+            "You returned the outputs in the order (y_keras, y_torch, dy_keras, dy_torch): the order asked "
+            "for is (y_keras, dy_keras, y_torch, dy_torch).": _hs_wrong_order,
+            "Your PyTorch hard sigmoid never saturates at 1: relu(x + 3) / 6 grows without limit; relu6 caps "
+            "x + 3 at 6, so the function stops at 1 for x >= 3.": _hs_relu_not_relu6,
+            "You used the sigmoid's identity y * (1 - y) for the derivatives: it holds for the logistic "
+            "sigmoid only. A hard sigmoid's derivative is its constant slope (0.2 or 1/6) on the ramp and 0 "
+            "where it is flat.": _hs_sigmoid_style_derivative,
         },
         atol=1e-12,
         rtol=1e-10,
@@ -132,6 +154,16 @@ def _ss_where_both_branches(x):
 
 def _ss_tanh_wrong_scale(x):
     return 0.5 * (1.0 + np.tanh(x))
+
+
+def _ss_abs_only(x):
+    z = np.exp(-np.abs(x))
+    return 1.0 / (1.0 + z)
+
+
+def _ss_branches_swapped(x):
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, z / (1.0 + z), 1.0 / (1.0 + z))
 
 
 def _stable_sigmoid_cases(rng: np.random.Generator) -> list[Case]:
@@ -167,6 +199,10 @@ register(
                 _ss_where_both_branches
             ),
             "sigma(x) = (1 + tanh(x / 2)) / 2: you forgot to halve x inside the tanh.": _ss_tanh_wrong_scale,
+            "You returned 1 / (1 + exp(-|x|)) for every x, which is sigma(|x|): for x < 0 the sigmoid is "
+            "exp(x) / (1 + exp(x)) = z / (1 + z) with z = exp(-|x|).": _ss_abs_only,
+            "Your two branches are swapped: with z = exp(-|x|), sigma(x) = 1 / (1 + z) for x >= 0 and "
+            "z / (1 + z) for x < 0 (you returned sigma(-x) = 1 - sigma(x)).": _ss_branches_swapped,
         },
         atol=1e-12,
         rtol=1e-10,
@@ -179,7 +215,7 @@ def tanh_backward(dH, H):
     """Backward through H = tanh(A), using the saved OUTPUT H (not A).
 
     dH (n, h): gradient of the loss with respect to H; H (n, h): the values tanh(A) saved by the forward pass.
-    Returns dA (n, h) = dH * (1 - H**2).
+    Returns dA (n, h): the gradient of the loss with respect to the pre-activation A, from dH and H alone.
     """
     return dH * (1.0 - H**2)
 
@@ -198,6 +234,18 @@ def _tb_no_upstream(dH, H):
 
 def _tb_no_square(dH, H):
     return dH * (1.0 - H)
+
+
+def _tb_square_of_difference(dH, H):
+    return dH * (1.0 - H) ** 2
+
+
+def _tb_matmul(dH, H):
+    return dH @ (1.0 - H**2)
+
+
+def _tb_matmul_transposed(dH, H):
+    return dH @ (1.0 - H**2).T
 
 
 def _tanh_backward_cases(rng: np.random.Generator) -> list[Case]:
@@ -227,6 +275,15 @@ register(
                 _tb_no_upstream
             ),
             "You wrote 1 - H instead of 1 - H**2.": _tb_no_square,
+            "You computed (1 - H)**2: the square belongs to H alone, 1 - H**2 = (1 - H)(1 + H).": (
+                _tb_square_of_difference
+            ),
+            "You used a matrix product dH @ (1 - H**2): the chain rule through an elementwise function is "
+            "an elementwise product, dH * (1 - H**2).": _tb_matmul,
+            "You used a matrix product dH @ (1 - H**2).T, which gives shape (n, n): the chain rule through "
+            "an elementwise function is an elementwise product, dH * (1 - H**2), shape (n, h).": (
+                _tb_matmul_transposed
+            ),
         },
         atol=1e-12,
         rtol=1e-10,
@@ -273,6 +330,24 @@ def _cb_off_by_one(F_max, w_max, C0_abs, T):
     return bound
 
 
+def _cb_closed_form(F_max, w_max, C0_abs, T):
+    return F_max**T * C0_abs + w_max * (1.0 - F_max**T) / (1.0 - F_max)
+
+
+def _cb_one_step_short(F_max, w_max, C0_abs, T):
+    bound = np.full_like(F_max, C0_abs, dtype=float)
+    for _ in range(1, T):
+        bound = F_max * bound + w_max
+    return bound
+
+
+def _cb_ignores_forget_gate(F_max, w_max, C0_abs, T):
+    bound = np.full_like(F_max, C0_abs, dtype=float)
+    for _ in range(T):
+        bound = bound + w_max
+    return bound
+
+
 def _cell_bound_cases(rng: np.random.Generator) -> list[Case]:
     F = np.sort(rng.uniform(0.3, 0.98, size=4))
     return [
@@ -308,6 +383,15 @@ register(
             "You applied the forget gate after writing, F * (B + w): the cell keeps F * C_{t-1} and then "
             "adds the new write, F * B + w.": _cb_forget_after_write,
             "Off by one: T steps apply the update T times, starting from B_0 = |C_0|.": _cb_off_by_one,
+            "Off by one: your loop applies the update T - 1 times (range(1, T)); T steps apply it T times, "
+            "starting from B_0 = |C_0|.": _cb_one_step_short,
+            "Your geometric-sum formula F**T |C_0| + w (1 - F**T) / (1 - F) is right for F_max < 1 but "
+            "computes 0 / 0 = nan at F_max = 1, where the bound is |C_0| + T w_max: iterate the update, or "
+            "treat F_max = 1 separately.": _cb_closed_form,
+            "You left out the forget gate, B_t = B_{t-1} + w_max: that is the bound only for F_max = 1; "
+            "the stored value is multiplied by F_max at every step, B_t = F_max * B_{t-1} + w_max.": (
+                _cb_ignores_forget_gate
+            ),
         },
         atol=1e-9,
         rtol=1e-9,
@@ -392,6 +476,39 @@ def _hg_swapped_blocks(X_t, H_prev, C_prev, W_x, W_h, b, slope):
     return hard(A_o) * np.tanh(C_t), C_t
 
 
+def _hg_outputs_swapped(X_t, H_prev, C_prev, W_x, W_h, b, slope):
+    H_t, C_t = lstm_step_hard_gates(X_t, H_prev, C_prev, W_x, W_h, b, slope)
+    return C_t, H_t
+
+
+def _hg_fixed_keras_slope(X_t, H_prev, C_prev, W_x, W_h, b, slope):
+    return lstm_step_hard_gates(X_t, H_prev, C_prev, W_x, W_h, b, 0.2)
+
+
+def _hg_relu6_ignores_slope(X_t, H_prev, C_prev, W_x, W_h, b, slope):
+    return lstm_step_hard_gates(X_t, H_prev, C_prev, W_x, W_h, b, 1.0 / 6.0)
+
+
+def _hg_output_from_previous_cell(X_t, H_prev, C_prev, W_x, W_h, b, slope):
+    A_i, A_f, A_c, A_o = _step_parts(X_t, H_prev, W_x, W_h, b)
+
+    def hard(a):
+        return np.clip(slope * a + 0.5, 0.0, 1.0)
+
+    C_t = hard(A_f) * C_prev + hard(A_i) * np.tanh(A_c)
+    return hard(A_o) * np.tanh(C_prev), C_t
+
+
+def _hg_forget_first(X_t, H_prev, C_prev, W_x, W_h, b, slope):
+    A_f, A_i, A_c, A_o = _step_parts(X_t, H_prev, W_x, W_h, b)  # blocks read as f, i, c, o
+
+    def hard(a):
+        return np.clip(slope * a + 0.5, 0.0, 1.0)
+
+    C_t = hard(A_f) * C_prev + hard(A_i) * np.tanh(A_c)
+    return hard(A_o) * np.tanh(C_t), C_t
+
+
 def _hard_gates_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = _N, _D, _H
     full = {
@@ -432,6 +549,16 @@ register(
             "same order) the third block is the candidate and the fourth the output gate.": (
                 _hg_swapped_blocks
             ),
+            "You read the first two blocks as f, i: in Keras' order i, f, c, o the input gate comes first.": (
+                _hg_forget_first
+            ),
+            "You returned (C_t, H_t): the step returns (H_t, C_t).": _hg_outputs_swapped,
+            "You used slope 0.2 whatever `slope` is: the gates must use the argument, "
+            "clip(slope * A + 0.5, 0, 1).": _hg_fixed_keras_slope,
+            "You wrote PyTorch's relu6(A + 3) / 6 for every gate: that is the hard sigmoid of slope 1/6 "
+            "only; use the argument, clip(slope * A + 0.5, 0, 1).": _hg_relu6_ignores_slope,
+            "You squashed the previous cell, H_t = O_t * tanh(C_{t-1}): the output reads the new cell, "
+            "O_t * tanh(C_t).": _hg_output_from_previous_cell,
         },
         atol=1e-10,
         rtol=1e-8,

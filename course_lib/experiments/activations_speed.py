@@ -1,7 +1,8 @@
 """Is the hard sigmoid faster? Time the gate activations in NumPy and PyTorch on this machine's CPU.
 
 Experiment 5 of the activations chapter (book/05_activations.ipynb). The hard sigmoid was introduced as a
-cheaper stand-in for the logistic sigmoid (Keras' and Theano's docstrings: "Faster than sigmoid"). This script
+cheaper stand-in for the logistic sigmoid (Keras 2's docstring: "Faster than sigmoid"; Theano's: "More
+approximate and faster than ultra_fast_sigmoid"). This script
 measures, on one CPU thread:
 
 * **elementwise**, on float32 arrays of 2,048 elements (one gate of a batch of 64 with h = 32, the size our
