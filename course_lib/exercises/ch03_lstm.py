@@ -6,6 +6,9 @@
 ``lstm.split_torch_weights`` PyTorch's packed ``weight_ih_l0`` (4h, d), ``weight_hh_l0`` (4h, h) and two
                              biases -> per-gate weights in the book's layout
 ``lstm.backward_cell``       the backward step through the memory cell: dC_{t-1}, dI_t, dF_t, dO_t, dC_tilde
+``lstm.step_backward``       the whole backward step of the fused cell (CS231n style), through the gates and
+                             the weights: dX_t, dH_prev, dC_prev, dW_x, dW_h, db
+``lstm.torch_forget_bias``   set the forget-gate bias of ``nn.LSTM``, which has two bias vectors
 
 Every reference uses NumPy only and the row-vector convention of the book.
 """
@@ -53,6 +56,10 @@ def _fg_one_minus(X_t, H_prev, W_xf, W_hf, b_f):
     return 1.0 - _sig(X_t @ W_xf + H_prev @ W_hf + b_f)
 
 
+def _fg_column(X_t, H_prev, W_xf, W_hf, b_f):
+    return _sig(X_t @ W_xf + W_hf @ H_prev + b_f)  # (h, h) @ (n, h): a shape error since n != h
+
+
 def _forget_gate_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = _N, _D, _H
     full = {
@@ -67,7 +74,7 @@ def _forget_gate_cases(rng: np.random.Generator) -> list[Case]:
         Case({**full, "X_t": zx, "H_prev": zh}, "only the bias b_f is non-zero"),
         Case({**full, "H_prev": zh, "b_f": zb}, "only the input term X_t @ W_xf is non-zero"),
         Case({**full, "X_t": zx, "b_f": zb}, "only the recurrent term H_prev @ W_hf is non-zero"),
-        Case(full, "all three terms non-zero"),
+        Case(full, "all three terms non-zero", isolates=False),
     ]
 
 
@@ -91,6 +98,8 @@ register(
             "You computed 1 - sigmoid(...): F_t is the fraction of C_{t-1} that is KEPT, not erased.": (
                 _fg_one_minus
             ),
+            "You wrote W_hf @ H_prev (the column-vector habit): H_prev holds one example per ROW, (n, h), "
+            "so the recurrent term is H_prev @ W_hf.": _fg_column,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -127,16 +136,28 @@ def _cu_forget_after_write(F_t, I_t, C_tilde, C_prev):
     return F_t * (C_prev + I_t * C_tilde)
 
 
+def _cu_one_minus_forget(F_t, I_t, C_tilde, C_prev):
+    return (1.0 - F_t) * C_prev + I_t * C_tilde
+
+
 def _cell_update_cases(rng: np.random.Generator) -> list[Case]:
     n, h = _N, _H
     F_t, I_t = rng.uniform(0.05, 0.95, size=(n, h)), rng.uniform(0.05, 0.95, size=(n, h))
     C_tilde, C_prev = rng.uniform(-1.0, 1.0, size=(n, h)), rng.normal(scale=2.0, size=(n, h))
     return [
-        Case({"F_t": F_t, "I_t": np.zeros((n, h)), "C_tilde": C_tilde, "C_prev": C_prev},
-             "input gate closed (I_t = 0): only the kept part of C_prev"),
-        Case({"F_t": np.zeros((n, h)), "I_t": I_t, "C_tilde": C_tilde, "C_prev": C_prev},
-             "forget gate closed (F_t = 0): only the written candidate"),
-        Case({"F_t": F_t, "I_t": I_t, "C_tilde": C_tilde, "C_prev": C_prev}, "both gates partly open"),
+        Case(
+            {"F_t": F_t, "I_t": np.zeros((n, h)), "C_tilde": C_tilde, "C_prev": C_prev},
+            "input gate closed (I_t = 0): only the kept part of C_prev",
+        ),
+        Case(
+            {"F_t": np.zeros((n, h)), "I_t": I_t, "C_tilde": C_tilde, "C_prev": C_prev},
+            "forget gate closed (F_t = 0): only the written candidate",
+        ),
+        Case(
+            {"F_t": F_t, "I_t": I_t, "C_tilde": C_tilde, "C_prev": C_prev},
+            "both gates partly open",
+            isolates=False,
+        ),
     ]
 
 
@@ -158,6 +179,8 @@ register(
             "I_t.": _cu_no_input,
             "You wrote the GRU-style convex mix F_t * C_{t-1} + (1 - F_t) * C_tilde (a coupled input-forget "
             "gate); the LSTM has its own input gate I_t.": _cu_coupled,
+            "You kept (1 - F_t) * C_{t-1}: F_t is the fraction KEPT (F_t = 1 keeps everything), so the old "
+            "cell enters as F_t * C_{t-1}.": _cu_one_minus_forget,
             "You applied the forget gate after writing (F_t * (C_{t-1} + I_t * C_tilde)): the forget gate "
             "scales only the old cell C_{t-1}; the new content I_t * C_tilde is added unscaled.": (
                 _cu_forget_after_write
@@ -228,6 +251,43 @@ def _st_old_cell_out(X_t, H_prev, C_prev, **w):
     return O_t * np.tanh(C_prev), C_t
 
 
+def _st_no_forget_gate(X_t, H_prev, C_prev, **w):
+    I_t, F_t, O_t, A_c = _step_parts(X_t, H_prev, **w)
+    C_t = C_prev + I_t * np.tanh(A_c)
+    return O_t * np.tanh(C_t), C_t
+
+
+def _st_one_minus_forget(X_t, H_prev, C_prev, **w):
+    I_t, F_t, O_t, A_c = _step_parts(X_t, H_prev, **w)
+    C_t = (1.0 - F_t) * C_prev + I_t * np.tanh(A_c)
+    return O_t * np.tanh(C_t), C_t
+
+
+def _st_tanh_input_gate(X_t, H_prev, C_prev, **w):
+    I_t, F_t, O_t, A_c = _step_parts(X_t, H_prev, **w)
+    I_t = np.tanh(X_t @ w["W_xi"] + H_prev @ w["W_hi"] + w["b_i"])
+    C_t = F_t * C_prev + I_t * np.tanh(A_c)
+    return O_t * np.tanh(C_t), C_t
+
+
+def _st_tanh_output_gate(X_t, H_prev, C_prev, **w):
+    I_t, F_t, O_t, A_c = _step_parts(X_t, H_prev, **w)
+    O_t = np.tanh(X_t @ w["W_xo"] + H_prev @ w["W_ho"] + w["b_o"])
+    C_t = F_t * C_prev + I_t * np.tanh(A_c)
+    return O_t * np.tanh(C_t), C_t
+
+
+def _st_swapped_outputs(X_t, H_prev, C_prev, **w):
+    H_t, C_t = lstm_cell(X_t, H_prev, C_prev, **w)
+    return C_t, H_t
+
+
+def _st_column(X_t, H_prev, C_prev, **w):
+    # W_hi @ H_prev: (h, h) @ (n, h), a shape error since n != h
+    I_t = _sig(X_t @ w["W_xi"] + w["W_hi"] @ H_prev + w["b_i"])
+    return I_t, I_t
+
+
 def _step_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = _N, _D, _H
     w = {}
@@ -242,12 +302,17 @@ def _step_cases(rng: np.random.Generator) -> list[Case]:
     w_split = {**w, "b_i": w["b_i"] - 1.5, "b_f": w["b_f"] + 1.5}
     zeros = {"X_t": np.zeros((n, d)), "H_prev": np.zeros((n, h))}
     return [
-        Case({**w_split, "X_t": X_t, "H_prev": np.zeros((n, h)), "C_prev": np.zeros((n, h))},
-             "the first step: H_prev = C_prev = 0"),
+        Case(
+            {**w_split, "X_t": X_t, "H_prev": np.zeros((n, h)), "C_prev": np.zeros((n, h))},
+            "the first step: H_prev = C_prev = 0",
+        ),
         Case({**w_split, **zeros, "C_prev": C_prev}, "no input and no H_prev: only the biases and C_prev"),
-        Case({**w_split, "X_t": X_t, "H_prev": H_prev, "C_prev": C_prev}, "a general step"),
-        Case({**w, "X_t": 2.0 * X_t, "H_prev": H_prev, "C_prev": 2.0 * C_prev},
-             "a general step with larger inputs and cell"),
+        Case({**w_split, "X_t": X_t, "H_prev": H_prev, "C_prev": C_prev}, "a general step", isolates=False),
+        Case(
+            {**w, "X_t": 2.0 * X_t, "H_prev": H_prev, "C_prev": 2.0 * C_prev},
+            "a general step with larger inputs and cell",
+            isolates=False,
+        ),
     ]
 
 
@@ -268,6 +333,19 @@ register(
             "The candidate C_tilde uses tanh, not the sigmoid: it is a value to write (-1..1), not a "
             "gate (0..1).": _st_sigmoid_candidate,
             "H_t must read the NEW cell: H_t = O_t * tanh(C_t), not tanh(C_{t-1}).": _st_old_cell_out,
+            "You left out the forget gate (C_t = C_{t-1} + I_t * C_tilde, the 1997 cell): the modern cell "
+            "keeps F_t * C_{t-1}.": _st_no_forget_gate,
+            "You kept (1 - F_t) * C_{t-1}: F_t is the fraction of the old cell that is KEPT, so it is "
+            "F_t * C_{t-1}.": _st_one_minus_forget,
+            "The input gate I_t uses tanh: every gate is a sigmoid, a fraction in (0, 1); tanh belongs to "
+            "the candidate C_tilde and to the output tanh(C_t).": _st_tanh_input_gate,
+            "The output gate O_t uses tanh: every gate is a sigmoid, a fraction in (0, 1); tanh belongs to "
+            "the candidate C_tilde and to the output tanh(C_t).": _st_tanh_output_gate,
+            "You returned (C_t, H_t): the order is (H_t, C_t), like PyTorch's (h_n, c_n).": (
+                _st_swapped_outputs
+            ),
+            "You wrote W_h? @ H_prev (the column-vector habit): H_prev holds one example per ROW, (n, h), so "
+            "each recurrent term is H_prev @ W_h?.": _st_column,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -307,9 +385,20 @@ def _sp_drop_bias_hh(weight_ih, weight_hh, bias_ih, bias_hh):
     return W_x, W_h, bias_ih.reshape(4, -1)
 
 
-def _reorder(order):
+def _assumed_order(order: str):
+    """The learner's code when it believes PyTorch's blocks come in ``order`` (e.g. "iofc", ONNX's).
+
+    It slices block k of the packed matrices as gate ``order[k]``, then stacks the gates as the exercise
+    asks (i, f, c, o): so it returns block ``order.index(g)`` where gate g belongs.
+    """
+
     def wrong(weight_ih, weight_hh, bias_ih, bias_hh):
-        return tuple(A[list(order)] for A in split_torch_weights(weight_ih, weight_hh, bias_ih, bias_hh))
+        h = weight_hh.shape[1]
+        b = bias_ih + bias_hh
+        blocks = {g: slice(k * h, (k + 1) * h) for k, g in enumerate(order)}  # the ASSUMED layout
+        W_x = np.stack([weight_ih[blocks[g]].T for g in "ifco"])
+        W_h = np.stack([weight_hh[blocks[g]].T for g in "ifco"])
+        return W_x, W_h, np.stack([b[blocks[g]] for g in "ifco"])
 
     return wrong
 
@@ -333,8 +422,8 @@ def _split_cases(rng: np.random.Generator) -> list[Case]:
     }
     return [
         Case(labelled, "gate block k filled with about k + 1 (the gate order), bias_hh = 0"),
-        Case(packed(), "random weights and both biases"),
-        Case(packed(), "random weights and both biases, another draw"),
+        Case(packed(), "random weights and both biases", isolates=False),
+        Case(packed(), "random weights and both biases, another draw", isolates=False),
     ]
 
 
@@ -355,11 +444,13 @@ register(
                 _sp_drop_bias_hh
             ),
             "You assumed the order i, c, f, o (TensorFlow 1's BasicLSTMCell i, j, f, o); PyTorch's is "
-            "i, f, g, o.": _reorder((0, 2, 1, 3)),
-            "You assumed the order i, o, f, c (ONNX's); PyTorch's is i, f, g, o.": _reorder((0, 3, 1, 2)),
+            "i, f, g, o.": _assumed_order("icfo"),
+            "You assumed the order i, o, f, c (ONNX's); PyTorch's is i, f, g, o.": _assumed_order("iofc"),
             "You assumed the order i, f, o, c; PyTorch's is i, f, g, o (g, the candidate, comes third).": (
-                _reorder((0, 1, 3, 2))
+                _assumed_order("ifoc")
             ),
+            "You swapped the first two blocks (f, i, g, o): PyTorch's order is i, f, g, o, the input gate "
+            "first.": _assumed_order("fico"),
         },
         atol=1e-12,
         rtol=1e-10,
@@ -411,6 +502,16 @@ def _bc_dO_without_tanh(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
     return dC * F_t, dC * C_tilde, dC * C_prev, dH_t * C_t, dC * I_t
 
 
+def _bc_pre_activations(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
+    # the CS231n habit: go on through the sigmoids and the tanh, to the pre-activations A_i, A_f, A_o, A_c
+    dC = dC_t + dH_t * O_t * (1.0 - np.tanh(C_t) ** 2)
+    dA_i = dC * C_tilde * I_t * (1.0 - I_t)
+    dA_f = dC * C_prev * F_t * (1.0 - F_t)
+    dA_o = dH_t * np.tanh(C_t) * O_t * (1.0 - O_t)
+    dA_c = dC * I_t * (1.0 - C_tilde**2)
+    return dC * F_t, dA_i, dA_f, dA_o, dA_c
+
+
 def _backward_cell_cases(rng: np.random.Generator) -> list[Case]:
     n, h = _N, _H
     I_t, F_t, O_t = (rng.uniform(0.05, 0.95, size=(n, h)) for _ in range(3))
@@ -423,7 +524,7 @@ def _backward_cell_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case({"dH_t": zero, "dC_t": dC, **state}, "only dC_t is non-zero (the gradient along the cell)"),
         Case({"dH_t": dH, "dC_t": zero, **state}, "only dH_t is non-zero (the path through H_t)"),
-        Case({"dH_t": dH, "dC_t": dC, **state}, "both upstream gradients non-zero"),
+        Case({"dH_t": dH, "dC_t": dC, **state}, "both upstream gradients non-zero", isolates=False),
     ]
 
 
@@ -445,9 +546,319 @@ register(
             "You swapped dF_t and dI_t: F_t multiplies C_prev (dF_t = dC * C_prev) and I_t multiplies "
             "C_tilde (dI_t = dC * C_tilde).": _bc_swapped,
             "dO_t = dH_t * tanh(C_t): you forgot the tanh.": _bc_dO_without_tanh,
+            "You returned the gradients on the PRE-activations (dA_i = dI_t * I_t * (1 - I_t), ...), as "
+            "CS231n's lstm_step_backward goes on to do: this exercise stops one step earlier, at the gate "
+            "values I_t, F_t, O_t, C_tilde.": _bc_pre_activations,
         },
         atol=1e-10,
         rtol=1e-8,
         output_names=("dC_prev", "dI_t", "dF_t", "dO_t", "dC_tilde"),
     )
 )
+
+
+# -------------------------------------------------------------------------------------- lstm.step_backward
+def step_backward(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+    """Backward through one fused LSTM step, from (dH_t, dC_t) to the inputs and the weights.
+
+    Forward (gate blocks i, f, c, o of width h): A = X_t @ W_x + H_prev @ W_h + b (n, 4h);
+    I_t, F_t, O_t = sigmoid of the blocks i, f, o; C_tilde = tanh of block c;
+    C_t = F_t * C_prev + I_t * C_tilde; H_t = O_t * tanh(C_t).
+    dH_t, dC_t (n, h): gradients on H_t and on C_t (the part arriving from step t + 1);
+    X_t (n, d); H_prev, C_prev (n, h); W_x (d, 4h); W_h (h, 4h); b (4h,).
+    Returns (dX_t, dH_prev, dC_prev, dW_x, dW_h, db), shaped like X_t, H_prev, C_prev, W_x, W_h, b.
+    """
+    h = H_prev.shape[1]
+    A = X_t @ W_x + H_prev @ W_h + b
+    I_t = 1.0 / (1.0 + np.exp(-A[:, :h]))
+    F_t = 1.0 / (1.0 + np.exp(-A[:, h : 2 * h]))
+    C_tilde = np.tanh(A[:, 2 * h : 3 * h])
+    O_t = 1.0 / (1.0 + np.exp(-A[:, 3 * h :]))
+    C_t = F_t * C_prev + I_t * C_tilde
+    tanh_C = np.tanh(C_t)
+    # backward through the cell (exercise 4), then through each gate's nonlinearity
+    dC = dC_t + dH_t * O_t * (1.0 - tanh_C**2)
+    dA_i = dC * C_tilde * I_t * (1.0 - I_t)
+    dA_f = dC * C_prev * F_t * (1.0 - F_t)
+    dA_c = dC * I_t * (1.0 - C_tilde**2)
+    dA_o = dH_t * tanh_C * O_t * (1.0 - O_t)
+    dA = np.concatenate([dA_i, dA_f, dA_c, dA_o], axis=1)  # (n, 4h)
+    # backward through A = X_t @ W_x + H_prev @ W_h + b
+    dX_t = dA @ W_x.T
+    dH_prev = dA @ W_h.T
+    dW_x = X_t.T @ dA
+    dW_h = H_prev.T @ dA
+    db = dA.sum(axis=0)
+    return dX_t, dH_prev, dC * F_t, dW_x, dW_h, db
+
+
+def _sb_forward(X_t, H_prev, C_prev, W_x, W_h, b):
+    h = H_prev.shape[1]
+    A = X_t @ W_x + H_prev @ W_h + b
+    I_t, F_t = _sig(A[:, :h]), _sig(A[:, h : 2 * h])
+    C_tilde, O_t = np.tanh(A[:, 2 * h : 3 * h]), _sig(A[:, 3 * h :])
+    return I_t, F_t, C_tilde, O_t, F_t * C_prev + I_t * C_tilde
+
+
+def _sb_from(dA, dC, F_t, X_t, H_prev, W_x, W_h):
+    return dA @ W_x.T, dA @ W_h.T, dC * F_t, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_variant(no_sigmoid_derivative=False, no_tanh_derivative=False, no_h_path=False):
+    def wrong(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+        I_t, F_t, C_tilde, O_t, C_t = _sb_forward(X_t, H_prev, C_prev, W_x, W_h, b)
+        tanh_C = np.tanh(C_t)
+        dC = dC_t if no_h_path else dC_t + dH_t * O_t * (1.0 - tanh_C**2)
+        ds = (lambda G: 1.0) if no_sigmoid_derivative else (lambda G: G * (1.0 - G))
+        dt = 1.0 if no_tanh_derivative else 1.0 - C_tilde**2
+        dA = np.concatenate(
+            [dC * C_tilde * ds(I_t), dC * C_prev * ds(F_t), dC * I_t * dt, dH_t * tanh_C * ds(O_t)], axis=1
+        )
+        return _sb_from(dA, dC, F_t, X_t, H_prev, W_x, W_h)
+
+    return wrong
+
+
+def _sb_dA(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+    I_t, F_t, C_tilde, O_t, C_t = _sb_forward(X_t, H_prev, C_prev, W_x, W_h, b)
+    tanh_C = np.tanh(C_t)
+    dC = dC_t + dH_t * O_t * (1.0 - tanh_C**2)
+    dA = np.concatenate(
+        [
+            dC * C_tilde * I_t * (1 - I_t),
+            dC * C_prev * F_t * (1 - F_t),
+            dC * I_t * (1 - C_tilde**2),
+            dH_t * tanh_C * O_t * (1 - O_t),
+        ],
+        axis=1,
+    )
+    return dA, dC, F_t
+
+
+def _sb_no_transpose_W_h(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+    dA, dC, F_t = _sb_dA(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b)
+    dH_prev = dA @ W_h  # (n, 4h) @ (h, 4h): a shape error
+    return dA @ W_x.T, dH_prev, dC * F_t, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_dW_transposed(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+    dA, dC, F_t = _sb_dA(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b)
+    return dA @ W_x.T, dA @ W_h.T, dC * F_t, dA.T @ X_t, dA.T @ H_prev, dA.sum(axis=0)
+
+
+def _sb_db_wrong_axis(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+    dA, dC, F_t = _sb_dA(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b)
+    return dA @ W_x.T, dA @ W_h.T, dC * F_t, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=1)
+
+
+def _sb_cs231n_order(dH_t, dC_t, X_t, H_prev, C_prev, W_x, W_h, b):
+    # the blocks read in CS231n's order i, f, o, g: block 2 taken as the output gate, block 3 as the candidate
+    h = H_prev.shape[1]
+    perm = np.r_[0 : 2 * h, 3 * h : 4 * h, 2 * h : 3 * h]  # i, f, c, o <-> i, f, o, c (its own inverse)
+    out = step_backward(dH_t, dC_t, X_t, H_prev, C_prev, W_x[:, perm], W_h[:, perm], b[perm])
+    dX_t, dH_prev, dC_prev, dW_x, dW_h, db = out
+    return dX_t, dH_prev, dC_prev, dW_x[:, perm], dW_h[:, perm], db[perm]
+
+
+def _step_backward_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = _N, _D, _H
+    W_x = rng.normal(scale=0.5, size=(d, 4 * h))
+    W_h = rng.normal(scale=0.5, size=(h, 4 * h))
+    b = rng.normal(scale=0.5, size=4 * h)
+    X_t, H_prev = rng.normal(size=(n, d)), rng.uniform(-1.0, 1.0, size=(n, h))
+    C_prev = rng.normal(scale=1.5, size=(n, h))
+    dH, dC = rng.normal(size=(n, h)), rng.normal(size=(n, h))
+    zero = np.zeros((n, h))
+    state = {"X_t": X_t, "H_prev": H_prev, "C_prev": C_prev, "W_x": W_x, "W_h": W_h, "b": b}
+    return [
+        Case({"dH_t": zero, "dC_t": dC, **state}, "only dC_t is non-zero (no path through H_t)"),
+        Case({"dH_t": dH, "dC_t": zero, **state}, "only dH_t is non-zero"),
+        Case({"dH_t": dH, "dC_t": dC, **state}, "both upstream gradients non-zero", isolates=False),
+    ]
+
+
+register(
+    Exercise(
+        key="lstm.step_backward",
+        title="Backward through one LSTM step, gates and weights",
+        func_name="step_backward",
+        reference=step_backward,
+        make_cases=_step_backward_cases,
+        wrong={
+            "You used the gate values' gradients as the pre-activations' (no sigmoid derivative): through "
+            "I_t = sigmoid(A_i) the gradient is multiplied by I_t * (1 - I_t), likewise F_t and O_t.": (
+                _sb_variant(no_sigmoid_derivative=True)
+            ),
+            "You forgot the tanh derivative of the candidate: dA_c = dC * I_t * (1 - C_tilde**2).": (
+                _sb_variant(no_tanh_derivative=True)
+            ),
+            "You used only dC_t as the gradient on C_t: C_t also reaches the loss through "
+            "H_t = O_t * tanh(C_t), so add dH_t * O_t * (1 - tanh(C_t)**2).": _sb_variant(no_h_path=True),
+            "dH_prev = dA @ W_h.T: W_h is (h, 4h), so the gradient goes back through its transpose (your "
+            "product dA @ W_h does not even have matching shapes).": _sb_no_transpose_W_h,
+            "dW_x and dW_h are transposed: dW_x = X_t.T @ dA has W_x's shape (d, 4h), not dA.T @ X_t.": (
+                _sb_dW_transposed
+            ),
+            "db sums over the wrong axis: the bias is shared by the n examples, so db = dA.sum(axis=0), "
+            "shape (4h,).": _sb_db_wrong_axis,
+            "You read the blocks in CS231n's order i, f, o, g; here (as in PyTorch and Keras) they are "
+            "i, f, c, o: the candidate is block 3 and the output gate block 4.": _sb_cs231n_order,
+        },
+        atol=1e-10,
+        rtol=1e-8,
+        output_names=("dX_t", "dH_prev", "dC_prev", "dW_x", "dW_h", "db"),
+    )
+)
+
+
+# ---------------------------------------------------------------------------------- lstm.torch_forget_bias
+def torch_forget_bias(bias_ih, bias_hh, value):
+    """Set the forget-gate bias of a PyTorch LSTM, which adds two bias vectors: b = bias_ih + bias_hh.
+
+    bias_ih, bias_hh (4h,): blocks in PyTorch's gate order i, f, g, o; value: the wanted forget bias b_f.
+    Returns new (bias_ih, bias_hh) whose SUM has value in the forget block [h, 2h), other blocks unchanged.
+    """
+    h = bias_ih.shape[0] // 4
+    bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+    bias_ih[h : 2 * h] = value
+    bias_hh[h : 2 * h] = 0.0
+    return bias_ih, bias_hh
+
+
+def _tf_split(fraction):
+    def alt(bias_ih, bias_hh, value):
+        h = bias_ih.shape[0] // 4
+        bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+        bias_ih[h : 2 * h] = fraction * value
+        bias_hh[h : 2 * h] = (1.0 - fraction) * value
+        return bias_ih, bias_hh
+
+    return alt
+
+
+def _tf_both(bias_ih, bias_hh, value):
+    h = bias_ih.shape[0] // 4
+    bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+    bias_ih[h : 2 * h] = value
+    bias_hh[h : 2 * h] = value
+    return bias_ih, bias_hh
+
+
+def _tf_only_ih(bias_ih, bias_hh, value):
+    h = bias_ih.shape[0] // 4
+    bias_ih = bias_ih.copy()
+    bias_ih[h : 2 * h] = value
+    return bias_ih, bias_hh.copy()
+
+
+def _tf_block(k):
+    def wrong(bias_ih, bias_hh, value):
+        h = bias_ih.shape[0] // 4
+        bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+        bias_ih[k * h : (k + 1) * h] = value
+        bias_hh[k * h : (k + 1) * h] = 0.0
+        return bias_ih, bias_hh
+
+    return wrong
+
+
+def _torch_forget_bias_cases(rng: np.random.Generator) -> list[Case]:
+    h = 3
+
+    def biases():
+        return {"bias_ih": rng.uniform(-0.5, 0.5, size=4 * h), "bias_hh": rng.uniform(-0.5, 0.5, size=4 * h)}
+
+    return [
+        Case({**biases(), "value": 1.0}, "value = 1 (Keras' unit_forget_bias)", isolates=False),
+        Case({**biases(), "value": float(rng.uniform(1.5, 3.0))}, "a larger forget bias", isolates=False),
+    ]
+
+
+register(
+    Exercise(
+        key="lstm.torch_forget_bias",
+        title="PyTorch's two biases and the forget-gate bias",
+        func_name="torch_forget_bias",
+        reference=torch_forget_bias,
+        make_cases=_torch_forget_bias_cases,
+        wrong={
+            "You set the forget block of BOTH vectors to value: PyTorch adds bias_ih and bias_hh, so the "
+            "forget bias becomes 2 * value (setting 1 in both gives 2).": _tf_both,
+            "You set bias_ih only: bias_hh's forget block (random at initialisation) is still added, so the "
+            "forget bias is value + bias_hh[h:2h]. Zero it.": _tf_only_ih,
+            "You set block [0, h), the INPUT gate: PyTorch's order is i, f, g, o, so the forget gate is "
+            "the second block [h, 2h).": _tf_block(0),
+            "You set block [2h, 3h), the candidate g: in PyTorch's order i, f, g, o the forget gate is the "
+            "second block [h, 2h) (block 3 is the forget gate in no common layout).": _tf_block(2),
+        },
+        accept={
+            "the sum is what counts: putting value into bias_hh (and 0 into bias_ih) is just as right.": (
+                _tf_split(0.0)
+            ),
+            "the sum is what counts: splitting value equally between the two vectors is just as right.": (
+                _tf_split(0.5)
+            ),
+        },
+        atol=1e-12,
+        rtol=1e-10,
+        output_names=("bias_ih", "bias_hh"),
+    )
+)
+
+
+# ------------------------------------------------------------------------------- the chapter's open task
+#: The open task at the end of the LSTM chapter: the smallest forget-gate bias (to this resolution) whose
+#: median cell-path norm at lag OPEN_TASK_LAG, for section 3's inputs and initialisation, reaches the target.
+OPEN_TASK_LAG, OPEN_TASK_TARGET, OPEN_TASK_RESOLUTION = 100, 0.01, 0.05
+
+
+def open_task_cell_path(b_f: float) -> float:
+    """Median over section 3's 8 sequences of the cell-path norm at lag 100, for forget-gate bias ``b_f``.
+
+    Section 3's setup: inputs ``np.random.default_rng(1).normal(size=(8, 100, 4))``, parameters
+    ``init_lstm_params(4, 16, rng=3, forget_bias=b_f)``, norms from ``cell_path_norms_by_lag``.
+    """
+    from course_lib.lstm import init_lstm_params, lstm_forward
+    from course_lib.memory import cell_path_norms_by_lag
+
+    X = np.random.default_rng(1).normal(size=(8, 100, 4))
+    params = init_lstm_params(4, 16, rng=3, forget_bias=float(b_f))
+    return float(np.median(cell_path_norms_by_lag(lstm_forward(X, params)[2]), axis=0)[OPEN_TASK_LAG])
+
+
+def forget_bias_task_verdict(b_f) -> tuple[bool, str]:
+    """Judge an answer to the open task: (right?, feedback text).
+
+    Right: the cell-path norm at lag 100 reaches 0.01 at ``b_f`` but not at ``b_f - 0.05`` (so ``b_f`` is
+    the smallest such bias to within 0.05).
+    """
+    title = "Open task: the smallest forget-gate bias that keeps 1% along the cell for 100 steps"
+    if b_f is None:
+        return False, f"{title}\n  not attempted: set my_b_f to your answer and run this cell again."
+    if (
+        isinstance(b_f, bool)
+        or not isinstance(b_f, int | float | np.integer | np.floating)
+        or not np.isfinite(b_f)
+    ):
+        return False, f"{title}\n  my_b_f must be a finite number; got {b_f!r}."
+    at, below = open_task_cell_path(b_f), open_task_cell_path(b_f - OPEN_TASK_RESOLUTION)
+    lines = [title, f"  b_f = {float(b_f):g}: median cell-path norm at lag 100 = {at:.2e}"]
+    if at < OPEN_TASK_TARGET:
+        lines.append(f"  below {OPEN_TASK_TARGET:g}: b_f is too small.")
+        return False, "\n".join(lines)
+    if below >= OPEN_TASK_TARGET:
+        lines.append(
+            f"  at b_f - {OPEN_TASK_RESOLUTION:g} it is still {below:.2e} >= {OPEN_TASK_TARGET:g}: "
+            "a smaller bias does it too."
+        )
+        return False, "\n".join(lines)
+    lines.append(
+        f"  right: at b_f - {OPEN_TASK_RESOLUTION:g} it is {below:.2e} < {OPEN_TASK_TARGET:g}, "
+        f"so this is the smallest such bias to within {OPEN_TASK_RESOLUTION:g}."
+    )
+    return True, "\n".join(lines)
+
+
+def check_forget_bias_task(b_f) -> None:
+    """Print the verdict on an answer to the chapter's open task (see :func:`forget_bias_task_verdict`)."""
+    print(forget_bias_task_verdict(b_f)[1])

@@ -3,8 +3,14 @@
     check("lstm.forget_gate", forget_gate)
 
 runs the learner's function on the exercise's visible cases (drawn with ``np.random.default_rng(0)``), prints
-one line per case (pass/FAIL, largest absolute error, shape/dtype problems, the case's label), a score, and
-the message of any known mistake the function behaves like. Output is plain deterministic text, so it can be
+one line per case (pass/FAIL, largest absolute error or "wrong shape", shape/dtype problems, the case's
+label), a score, and the message of any known mistake the function behaves like ("Known mistake: ..."; a
+wrong variant that raises is recognised by its error, also when the learner wrote the same shape error
+another way). When no known mistake matches, a failing answer still gets feedback: the known mistakes that
+raise the same kind of error ("Possible mistake: ..."), the failing cases that isolate one term, the outputs
+that are right, or where to look ("Hint: ..."); a NumPy shape error is explained in plain words. Answers
+registered in the exercise's ``accept`` (e.g. PyTorch's clipping formula) pass with a note, and so does an
+exact count returned as a float equal to it. Output is plain deterministic text, so it can be
 stored in the notebook and compared by nbval. It never raises for anything the learner's function does: an
 untouched stub prints "not attempted", an exception or a ``sys.exit()`` is reported, and a function that runs
 longer than ``time_limit`` seconds is stopped (POSIX, main thread) and reported.

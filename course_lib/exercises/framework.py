@@ -24,7 +24,9 @@ Writing good cases (the checker's feedback is only as good as they are):
 * Isolate terms, as good unit tests do: one case with every input zero but the bias, one with only ``X_t``
   non-zero, one with only ``H_prev`` non-zero, then a general case. Give each case a ``label`` saying what it
   isolates ("only the bias is non-zero"): the checker lists the labels of failing cases so a learner sees
-  *which* term is wrong.
+  *which* term is wrong. It lists only cases that isolate something: a label such as "a general step",
+  "all three terms non-zero", "random weights" or "another draw" is left out (say it explicitly with
+  ``Case(..., isolates=False)`` or ``isolates=True``).
 * Use small shapes with distinct sizes (n=3, d=4, h=5) so a transposed weight shows up as a shape error.
 * ``make_cases(rng)`` must draw every random number from ``rng``: ``check`` calls it with
   ``np.random.default_rng(0)`` (the visible cases), the instructor's grader with a generator seeded from the
@@ -32,7 +34,12 @@ Writing good cases (the checker's feedback is only as good as they are):
 * Every entry of ``wrong`` is a typical mistake, written as a function with the reference's signature. Its
   key is the feedback message, naming the mistake in the book's symbols ("You applied F_t to C_tilde
   instead of C_{t-1}"). The cases must tell each wrong variant apart from the reference (the test suite
-  checks this for every registered exercise).
+  checks this for every registered exercise). A variant may raise on some cases (``W_hh @ H_prev`` is a
+  shape error when n != h): the learner's function is then recognised by raising the same error there
+  (also when written another way, e.g. ``np.dot``), so register mistakes that raise too.
+* Another answer that is also right (PyTorch's ``max_norm / (norm + 1e-6)`` where the book divides by the
+  norm) goes into ``accept`` (note -> function); matching it passes with the note shown.
+* An exact count returned as a float equal to it passes, with a note to return an int.
 
 Rules for notebooks (chapter authors):
 
@@ -102,6 +109,11 @@ __all__ = [
 ]
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+#: Labels of cases that isolate nothing (see :meth:`Case.is_isolating`).
+_GENERAL_LABEL = re.compile(
+    r"\b(general|random|another draw|all (?:\w+ )?terms|both (?:[\w-]+ )*?(?:non-zero|open|biases))\b",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -117,6 +129,18 @@ class Case:
 
     inputs: dict[str, Any]
     label: str = ""
+    isolates: bool | None = None
+
+    def is_isolating(self) -> bool:
+        """Does this case isolate one term (so naming it in a hint helps)?
+
+        ``isolates`` says so explicitly; when it is None, a labelled case counts as isolating unless its
+        label describes a general case ("a general step", "all three terms non-zero", "random weights",
+        "another draw", "both gates partly open").
+        """
+        if self.isolates is not None:
+            return bool(self.isolates)
+        return bool(self.label) and not _GENERAL_LABEL.search(self.label)
 
     def copy_inputs(self) -> dict[str, Any]:
         """Fresh copies of the inputs, so a function that writes into its arguments harms nobody else."""
@@ -138,6 +162,9 @@ class Exercise:
         "output 1", "output 2", ...
     fail_on_warning: a case fails when the function makes NumPy warn (overflow, invalid value, ...): for
         exercises about numerical stability.
+    accept: note -> function with the reference's signature: other answers that are also right (e.g.
+        PyTorch's clipping formula ``max_norm / (norm + 1e-6)``). A case whose outcome agrees with one of
+        them (within the tolerances) passes, and the note is shown.
     """
 
     key: str
@@ -150,6 +177,7 @@ class Exercise:
     rtol: float = 1e-6
     output_names: Sequence[str] | None = None
     fail_on_warning: bool = False
+    accept: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not _KEY_RE.match(self.key):
@@ -171,6 +199,11 @@ class Exercise:
                 raise TypeError(f"wrong: keys must be non-empty feedback messages, got {message!r}")
             if not callable(fn):
                 raise TypeError(f"wrong[{message!r}]: expected a function, got {type(fn).__name__}")
+        for note, fn in self.accept.items():
+            if not isinstance(note, str) or not note.strip():
+                raise TypeError(f"accept: keys must be non-empty notes, got {note!r}")
+            if not callable(fn):
+                raise TypeError(f"accept[{note!r}]: expected a function, got {type(fn).__name__}")
         if self.output_names is not None:
             self.output_names = tuple(self.output_names)
 
@@ -371,6 +404,7 @@ class CaseResult:
     max_abs_err: float | None = None
     problems: list[str] = field(default_factory=list)
     values_ok: bool = False  # every value within tolerance (the case may fail for another reason)
+    shape_error: bool = False  # some output has the wrong shape (its error cannot be measured)
 
 
 @dataclass
@@ -382,6 +416,11 @@ class CheckResult:
     cases: list[CaseResult]
     diagnoses: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: known mistakes the function may have made: it raised the same kind of error on the same cases as
+    #: these wrong variants (and agreed with them elsewhere), but not the identical error
+    possible: list[str] = field(default_factory=list)
+    #: extra feedback lines ("Hint: ..."), computed by :func:`evaluate` when no known mistake matched
+    hints: list[str] = field(default_factory=list)
 
     @property
     def n_passed(self) -> int:
@@ -439,11 +478,13 @@ class CheckResult:
             lines.append(f"  all {self.n_cases} cases FAIL:")
             lines += [f"        - {p}" for p in first.problems]
             lines.append(f"Score: 0/{self.n_cases} cases passed")
-            lines += [f"Known mistake: {d}" for d in self.diagnoses]
+            lines += self._mistake_lines()
             return "\n".join(lines)
         for c in self.cases:
             verdict = "pass" if c.passed else "FAIL"
-            if c.max_abs_err is None:
+            if c.shape_error:
+                err = "wrong shape        "
+            elif c.max_abs_err is None:
                 err = "max|err| n/a       "
             elif c.passed or c.values_ok:
                 err = "max|err| ok        "
@@ -456,13 +497,16 @@ class CheckResult:
             for p in c.problems:
                 lines.append(f"  {' ' * width}        - {p}")
         lines.append(f"Score: {self.n_passed}/{self.n_cases} cases passed")
-        for d in self.diagnoses:
-            lines.append(f"Known mistake: {d}")
-        if self.n_passed < self.n_cases and not self.diagnoses:
-            failing = [c.label for c in self.cases if not c.passed and c.label]
-            if failing and len(failing) < self.n_cases:
-                lines.append("Hint: the failing cases isolate: " + "; ".join(dict.fromkeys(failing)) + ".")
+        lines += self._mistake_lines()
         return "\n".join(lines)
+
+    def _mistake_lines(self) -> list[str]:
+        lines = [f"Known mistake: {d}" for d in self.diagnoses]
+        if not self.diagnoses:
+            lines += [f"Possible mistake: {d}" for d in self.possible]
+            if self.n_passed < self.n_cases:
+                lines += self.hints
+        return lines
 
 
 _STATUS_TEXT = {
@@ -477,14 +521,21 @@ _STATUS_TEXT = {
 
 def _compare(
     exercise: Exercise, expected: list[np.ndarray], got: Outcome
-) -> tuple[bool, float | None, list[str], bool]:
-    """Compare one outcome with the expected arrays: (passed, max abs error, problems, values within tol)."""
+) -> tuple[bool, float | None, list[str], bool, bool]:
+    """Compare one outcome with the expected arrays.
+
+    Returns (passed, max abs error, problems, values within tolerance, some output has the wrong shape).
+    """
     problems: list[str] = []
     n_out = len(expected)
     if got.status != "returned":
-        return False, None, [got.detail or _STATUS_TEXT.get(got.status, got.status)], False
+        problems = [got.detail or _STATUS_TEXT.get(got.status, got.status)]
+        if got.status == "raised":
+            problems += _explain_error(got.detail)
+        return False, None, problems, False, False
     ok = True
     values_ok = True
+    shape_error = False
     worst: float | None = None
     for j, (exp, val) in enumerate(zip(expected, got.values or [], strict=True)):
         name = exercise.output_name(j, n_out)
@@ -492,10 +543,31 @@ def _compare(
             hint = " (transposed?)" if val.shape == exp.shape[::-1] and val.ndim == 2 else ""
             problems.append(f"{name}: shape {val.shape}, expected {exp.shape}{hint}")
             ok = values_ok = False
+            shape_error = True
             continue
+        dtype_note = ""
         if val.dtype != exp.dtype:
-            problems.append(f"{name}: dtype {val.dtype}, expected {exp.dtype}")
-            ok = False
+            if exp.dtype.kind in "iu" and val.dtype.kind == "f":
+                # an exact count returned as a float: right when every value is that integer exactly
+                with np.errstate(all="ignore"):
+                    exact = bool(np.all(np.isfinite(val))) and np.array_equal(val, exp)
+                if exact:
+                    dtype_note = (
+                        f"note: {name}: right, but a {val.dtype}; an exact count is better returned as an "
+                        "int (int(...))"
+                    )
+                else:
+                    problems.append(
+                        f"{name}: dtype {val.dtype}, expected {exp.dtype} (an exact count: return an int)"
+                    )
+                    ok = False
+            elif exp.dtype.kind == "f" and val.dtype.kind in "iu":
+                dtype_note = (
+                    f"note: {name}: you returned integers ({val.dtype}); floats ({exp.dtype}) are expected"
+                )
+            else:
+                problems.append(f"{name}: dtype {val.dtype}, expected {exp.dtype}")
+                ok = False
         with np.errstate(all="ignore"):
             v = val.astype(np.complex128 if val.dtype.kind == "c" or exp.dtype.kind == "c" else np.float64)
             e = exp.astype(v.dtype)
@@ -519,22 +591,74 @@ def _compare(
             if not (bad_nan.any() or bad_inf.any()):
                 n_bad = int((~close).sum())
                 problems.append(f"{name}: {n_bad} of {v.size} entries differ from the expected values")
+        elif dtype_note:
+            problems.append(dtype_note)
     if exercise.fail_on_warning and got.warnings:
         ok = False
         problems.append("NumPy warned: " + "; ".join(got.warnings))
     elif got.warnings:
         problems.append("note: NumPy warned: " + "; ".join(got.warnings))
-    return ok, worst, problems, values_ok
+    return ok, worst, problems, values_ok, shape_error
 
 
-def _same_behaviour(exercise: Exercise, a: Outcome, b: Outcome) -> bool:
+_MATMUL_RE = re.compile(
+    r"matmul: Input operand 1 has a mismatch in its core dimension 0.*\(size (\d+) is different from (\d+)\)"
+)
+_DOT_RE = re.compile(
+    r"shapes \(([\d, ]*)\) and \(([\d, ]*)\) not aligned: (\d+) \(dim \d+\) != (\d+) \(dim \d+\)"
+)
+_BROADCAST_RE = re.compile(r"operands could not be broadcast together with shapes ((?:\([\d, ]*\) ?)+)")
+
+
+def _error_signature(detail: str) -> tuple[Any, ...] | None:
+    """What a shape error says, independent of how it was written (``@``, ``np.dot``, ``np.matmul``)."""
+    m = _MATMUL_RE.search(detail)
+    if m:
+        return ("product", int(m.group(2)), int(m.group(1)))  # (columns of the left, rows of the right)
+    m = _DOT_RE.search(detail)
+    if m:
+        return ("product", int(m.group(3)), int(m.group(4)))
+    m = _BROADCAST_RE.search(detail)
+    if m:
+        return ("broadcast", " ".join(m.group(1).split()))
+    return None
+
+
+def _explain_error(detail: str) -> list[str]:
+    """A plain-words reading of common NumPy shape errors (one line, or nothing)."""
+    sig = _error_signature(detail)
+    if sig is None:
+        return []
+    if sig[0] == "product":
+        return [
+            f"a matrix product A @ B needs A's last size to equal B's first: here A has {sig[1]} columns and "
+            f"B has {sig[2]} rows. In the book's row convention a batch of rows multiplies a weight from the "
+            "left (X_t @ W_xh, H_prev @ W_hh); print the shapes of both factors."
+        ]
+    return [
+        f"an elementwise operation got arrays of shapes {sig[1]}, which do not match (or broadcast): is one "
+        "of them transposed, or taken from the wrong step?"
+    ]
+
+
+def _same_behaviour(exercise: Exercise, a: Outcome, b: Outcome, loose: bool = False) -> bool:
     """True when two outcomes agree: values within tolerance (and warnings, if they matter), or one error.
 
     Two errors agree when their type and message match (e.g. the same NumPy shape error of a transposed
-    product), so a wrong variant that fails on a case can still be recognised.
+    product), or when both are the same shape error in other words (``W @ H`` and ``np.dot(W, H)`` word
+    it differently), so a wrong variant that fails on a case can still be recognised. With ``loose``, two
+    errors of the same type agree unless both are shape errors with different shapes.
     """
     if a.status == b.status == "raised" or a.status == b.status == "bad_return":
-        return a.detail.split(" (at: ")[0] == b.detail.split(" (at: ")[0]
+        da, db = a.detail.split(" (at: ")[0], b.detail.split(" (at: ")[0]
+        if da == db:
+            return True
+        if a.status != "raised" or da.split(":")[0] != db.split(":")[0]:
+            return False
+        sa, sb = _error_signature(da), _error_signature(db)
+        if sa is not None and sb is not None:
+            return sa == sb  # two shape errors: the same only when the shapes involved are the same
+        return loose
     if a.status != "returned" or b.status != "returned":
         return False
     if len(a.values or []) != len(b.values or []):
@@ -577,25 +701,102 @@ def evaluate(
     """Judge ``outcomes`` (one per case) against the reference and recognise known wrong versions.
 
     Runs entirely in the calling process on plain arrays: nothing the learner's code did can change it.
+    A case also passes when its outcome agrees with one of ``exercise.accept`` (its note is shown). When
+    the outcomes are not those of a known wrong variant, the result says which known mistakes raise the
+    same kind of error (``possible``) and gives hints: the failing cases that isolate one term, the outputs
+    that are right, or where to look.
     """
     if len(outcomes) != len(cases):
         raise ValueError(f"outcomes: expected {len(cases)} (one per case), got {len(outcomes)}")
     if expected is None:
         expected = reference_outcomes(exercise, cases)
+    n_out = len(expected[0].values or [])
     results = []
+    notes: list[str] = []
     for i, (case, exp, got) in enumerate(zip(cases, expected, outcomes, strict=True)):
-        passed, err, problems, values_ok = _compare(exercise, exp.values or [], got)
-        results.append(CaseResult(i, case.label, passed, got.status, err, problems, values_ok))
+        passed, err, problems, values_ok, shape_error = _compare(exercise, exp.values or [], got)
+        if not passed and got.status == "returned":
+            for note, fn in exercise.accept.items():
+                alt = run_function(fn, case, n_out)
+                if alt.status != "returned":
+                    continue
+                a_passed, a_err, a_problems, a_ok, _ = _compare(exercise, alt.values or [], got)
+                if a_passed:
+                    passed, err, problems, values_ok = True, a_err, a_problems, a_ok
+                    if note not in notes:
+                        notes.append(note)
+                    break
+        results.append(CaseResult(i, case.label, passed, got.status, err, problems, values_ok, shape_error))
     result = CheckResult(exercise.key, exercise.title, results)
+    result.notes += [f"accepted: {n}" for n in notes]
     if result.n_passed < result.n_cases and any(
         o.status in ("returned", "raised", "bad_return") for o in outcomes
     ):
+        possible = []
         for message, fn in exercise.wrong.items():
-            n_out = len(expected[0].values or [])
             variant = [run_function(fn, case, n_out) for case in cases]
-            if all(_same_behaviour(exercise, v, o) for v, o in zip(variant, outcomes, strict=True)):
+            pairs = list(zip(variant, outcomes, strict=True))
+            if all(_same_behaviour(exercise, v, o) for v, o in pairs):
                 result.diagnoses.append(message)
+            elif any(o.status == "raised" for o in outcomes) and all(
+                _same_behaviour(exercise, v, o, loose=True) for v, o in pairs
+            ):
+                possible.append(message)
+        if not result.diagnoses:
+            result.possible = possible
+            result.hints = _hints(exercise, cases, result, outcomes)
     return result
+
+
+def _hints(exercise: Exercise, cases: list[Case], result: CheckResult, outcomes: list[Outcome]) -> list[str]:
+    """Feedback when no known mistake matched, so a wrong answer never gets only a score."""
+    if result.status != "failed":
+        return []
+    hints = []
+    failing = [c.label for c, r in zip(cases, result.cases, strict=True) if not r.passed and c.is_isolating()]
+    passing = [c.label for c, r in zip(cases, result.cases, strict=True) if r.passed and c.is_isolating()]
+    if failing and result.n_passed > 0:
+        hints.append("Hint: the failing cases isolate: " + "; ".join(dict.fromkeys(failing)) + ".")
+    elif passing and not failing:
+        hints.append(
+            "Hint: the cases that isolate one part pass (" + "; ".join(dict.fromkeys(passing)) + "); the "
+            "others fail, so look at how the parts are combined."
+        )
+    n_out = len(exercise.output_names or ()) or None
+    returned = [(o, r) for o, r in zip(outcomes, result.cases, strict=True) if o.status == "returned"]
+    if returned and len(returned[0][0].values or []) > 1:
+        n_out = len(returned[0][0].values or [])
+        wrong_names = set()
+        for _, r in returned:
+            for p in r.problems:
+                if not p.startswith("note:"):
+                    wrong_names.add(p.split(":")[0])
+        names = [exercise.output_name(j, n_out) for j in range(n_out)]
+        right = [n for n in names if n not in wrong_names]
+        if right and len(right) < n_out:
+            wrong = [n for n in names if n in wrong_names]
+            hints.append(
+                f"Hint: {', '.join(right)} {'is' if len(right) == 1 else 'are'} right on every case that "
+                f"returned; the error is in {', '.join(wrong)}."
+            )
+    if not hints and not result.possible:
+        if all(o.status == "raised" for o, r in zip(outcomes, result.cases, strict=True) if not r.passed):
+            hints.append(
+                "Hint: your function raised an error (see above); the line after 'at:' is where. Print the "
+                "shapes of the arrays on that line and compare them with the shapes in the docstring."
+            )
+        else:
+            known = len(exercise.wrong)
+            which = (
+                f"none of the {known} mistakes the checker knows"
+                if known
+                else "not a mistake the checker knows"
+            )
+            hints.append(
+                f"Hint: this is {which}. Compare your code with the equations term by term, and print the "
+                "shapes and a few values of your intermediate results on a failing case."
+            )
+    return hints
 
 
 # --------------------------------------------------------------------------------------------------------
