@@ -56,6 +56,7 @@ __all__ = [
     "gru_step_backward",
     "gru_forward",
     "gru_backward",
+    "state_jacobian_norms_by_lag",
 ]
 
 GRU_PARAM_NAMES = ("W_xr", "W_hr", "b_r", "W_xz", "W_hz", "b_z", "W_xh", "W_hh", "b_h", "b_hh_rec")
@@ -321,3 +322,41 @@ def gru_backward(dH, cache, dH_T=None):
         for k in grads:
             grads[k] += step_grads[k]
     return dX, dH_next, grads
+
+
+def state_jacobian_norms_by_lag(X, params, config: GRUConfig = GRUConfig(), H_0=None, ord: int | str = 2):
+    """Norms ``||∂H_T / ∂H_{T-k}||`` of a GRU for every lag ``k = 0 … T`` and every example.
+
+    ``∂H_T / ∂H_t`` counts every path from ``H_t`` to ``H_T``: the direct one through the update gates
+    (``diag(Z_{t+1} ⊙ … ⊙ Z_T)``) and those through the gates and candidates. It is the ``dH_0`` of
+    :func:`gru_backward` for ``t = 0`` when the upstream gradient is a unit vector on ``H_T``.
+
+    How (as ``course_lib.memory.cell_jacobian_norms_by_lag``): each example is repeated ``h`` times and
+    copy ``j`` back-propagates the unit vector ``e_j`` from ``H_T``, so after the backward step of step
+    ``t + 1`` copy ``j`` holds row ``j`` of the Jacobian.
+
+    Args:
+        X: input sequences, shape (n, T, d).
+        params: GRU parameters (see the module docstring); config: ``GRUConfig``.
+        H_0: initial state (n, h), zeros when None.
+        ord: matrix norm, 2 (spectral, the default) or "fro".
+
+    Returns:
+        norms, shape (n, T + 1): ``norms[b, k] = ||∂H_T / ∂H_{T-k}||`` for example ``b``; ``norms[:, 0]``
+        is the norm of the identity.
+    """
+    if ord not in (2, "fro"):
+        raise ValueError(f"ord must be 2 or 'fro'; got {ord!r}.")
+    config = _check_config(config)
+    params, d, h = _check_params(params)
+    X = check_sequence(X, d)
+    n, T, _ = X.shape
+    H_0 = state_or_zeros("H_0", H_0, n, h, np.result_type(X, params["W_hh"]))
+    _, cache = gru_forward(np.repeat(X, h, axis=0), params, np.repeat(H_0, h, axis=0), config=config)
+    dH = np.tile(np.eye(h, dtype=X.dtype), (n, 1))  # (n*h, h): copy j of each example carries e_j
+    norms = np.empty((n, T + 1))
+    norms[:, 0] = np.linalg.norm(np.eye(h), ord=ord)
+    for k in range(1, T + 1):
+        _, dH, _ = gru_step_backward(dH, cache["steps"][T - k])
+        norms[:, k] = np.linalg.norm(dH.reshape(n, h, h), ord=ord, axis=(1, 2))
+    return norms
