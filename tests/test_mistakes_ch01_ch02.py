@@ -128,7 +128,22 @@ def test_torch_step_without_transposing_weight_ih_is_named_although_it_raises():
     def torch_rnn_step(X_t, H_prev, weight_ih, weight_hh, bias_ih, bias_hh):
         return np.tanh(X_t @ weight_ih + bias_ih + H_prev @ weight_hh.T + bias_hh)
 
-    _named("rnn.torch_step", torch_rnn_step, "You wrote X_t @ weight_ih")
+    _named("rnn.torch_step", torch_rnn_step, "weight_ih without its transpose")
+
+
+def test_torch_step_with_the_two_weights_swapped_gets_a_message_true_for_it():
+    # raises the same shape error as a missing transpose of weight_ih: the message must cover both causes
+    def torch_rnn_step(X_t, H_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+        return np.tanh(X_t @ weight_hh.T + bias_ih + H_prev @ weight_ih.T + bias_hh)
+
+    _named("rnn.torch_step", torch_rnn_step, "or weight_hh, which belongs to H_prev")
+
+
+def test_torch_step_without_tanh_is_named():
+    def torch_rnn_step(X_t, H_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+        return X_t @ weight_ih.T + bias_ih + H_prev @ weight_hh.T + bias_hh
+
+    _named("rnn.torch_step", torch_rnn_step, "You returned the pre-activation")
 
 
 def test_torch_step_without_transposing_weight_hh_is_named_although_shapes_fit():
@@ -322,3 +337,113 @@ def test_notebook_imports_everything_in_its_first_code_cell(name):
     for cell in code_cells[1:]:
         lines = [line for line in cell.source.splitlines() if line.startswith(("import ", "from "))]
         assert not lines, lines
+
+
+# ------------------------------------------------- more answers typed as learners type them (review)
+def test_jordan_Y_0_with_the_new_axis_in_front_is_named_although_it_raises():
+    def jordan_states(X, Y, Y_0, W_xh, W_yh, b_h):
+        Y_prev = np.concatenate([Y_0[None], Y[:, :-1]], axis=1)
+        return np.tanh(X @ W_xh + Y_prev @ W_yh + b_h)
+
+    _named("rnn.teacher_forcing", jordan_states, "Y_0[:, None, :]")
+
+
+def test_param_count_without_the_readout_bias_is_named():
+    def count_params(d, h, q, T):
+        return d * h + h * h + h + h * q, T * d * h + h + h * q
+
+    _named("rnn.param_count", count_params, "bias b_q")
+
+
+def test_param_count_in_the_wrong_order_is_named():
+    def count_params(d, h, q, T):
+        readout = h * q + q
+        return T * d * h + h + readout, d * h + h * h + h + readout
+
+    _named("rnn.param_count", count_params, "wrong order")
+
+
+def test_step_backward_parameter_gradients_from_dH_t_are_named():
+    def step_backward(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+        dA = dH_t * (1 - H_t**2)
+        return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dH_t, H_prev.T @ dH_t, dH_t.sum(axis=0)
+
+    _named("bptt.step_backward", step_backward, "use dH_t where dA_t belongs")
+
+
+def test_step_backward_dH_prev_without_W_hh_is_named():
+    def step_backward(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+        dA = dH_t * (1 - H_t**2)
+        return dA @ W_xh.T, dA, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+    _named("bptt.step_backward", step_backward, "Your dH_prev is dA_t itself")
+
+
+def test_bptt_loop_that_stops_before_step_1_is_named():
+    def bptt_grad_W_hh(H, dH, W_hh):
+        n, T_plus_1, h = H.shape
+        dW_hh, carry = np.zeros((h, h)), np.zeros((n, h))
+        for t in range(T_plus_1 - 1, 1, -1):
+            dA = (dH[:, t - 1] + carry) * (1 - H[:, t] ** 2)
+            dW_hh += H[:, t - 1].T @ dA
+            carry = dA @ W_hh.T
+        return dW_hh, carry
+
+    _named("bptt.backward_loop", bptt_grad_W_hh, "stops before step 1")
+
+
+@pytest.mark.parametrize(
+    "jacobian, phrase",
+    [
+        (lambda a, W: (1 - a**2)[:, None] * W.T, "A holds pre-activations"),
+        (lambda a, W: (1 - np.tanh(a) ** 2) * W.T, "v * M, broadcasts"),
+    ],
+)
+def test_jacobian_product_step_mistakes_are_named(jacobian, phrase):
+    def jacobian_product(A, W_hh):
+        P = np.eye(A.shape[1])
+        for a in A[::-1]:
+            P = P @ jacobian(a, W_hh)
+        return P
+
+    _named("bptt.jacobian_product", jacobian_product, phrase)
+
+
+def test_jacobian_product_entry_by_entry_is_named():
+    def jacobian_product(A, W_hh):
+        P = np.eye(A.shape[1])
+        for a in A[::-1]:
+            P = P * (np.diag(1 - np.tanh(a) ** 2) @ W_hh.T)
+        return P
+
+    _named("bptt.jacobian_product", jacobian_product, "entry by entry")
+
+
+def test_jacobian_product_from_zeros_is_named():
+    def jacobian_product(A, W_hh):
+        P = np.zeros((A.shape[1], A.shape[1]))
+        for a in A[::-1]:
+            P = P @ (np.diag(1 - np.tanh(a) ** 2) @ W_hh.T)
+        return P
+
+    _named("bptt.jacobian_product", jacobian_product, "starts from zeros")
+
+
+def test_clipping_without_the_square_root_is_named():
+    def clip_global_norm(dW_xh, dW_hh, db_h, max_norm):
+        norm = sum(np.sum(g**2) for g in (dW_xh, dW_hh, db_h))
+        scale = max_norm / norm if norm > max_norm else 1.0
+        return dW_xh * scale, dW_hh * scale, db_h * scale
+
+    _named("bptt.clip_global_norm", clip_global_norm, "square root")
+
+
+def test_irnn_final_state_H_0_one_power_short_is_named():
+    def irnn_final_state(X, H_0, W_xh, scale):
+        T = X.shape[1]
+        H_T = scale ** (T - 1) * H_0
+        for t in range(T):
+            H_T = H_T + scale ** (T - 1 - t) * (X[:, t] @ W_xh)
+        return H_T
+
+    _named("bptt.irnn_final_state", irnn_final_state, "one power of scale short")

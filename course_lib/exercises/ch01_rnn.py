@@ -283,6 +283,16 @@ def _jordan_no_Y_0(X, Y, Y_0, W_xh, W_yh, b_h):
     return np.tanh(X @ W_xh + Y[:, :-1, :] @ W_yh + b_h)
 
 
+def _jordan_Y_0_batch_axis(X, Y, Y_0, W_xh, W_yh, b_h):
+    Y_prev = np.concatenate([Y_0[None], Y[:, :-1, :]], axis=1)  # Y_0[None] is (1, n, q), not (n, 1, q)
+    return np.tanh(X @ W_xh + Y_prev @ W_yh + b_h)
+
+
+def _jordan_W_yh_transposed(X, Y, Y_0, W_xh, W_yh, b_h):
+    Y_prev = np.concatenate([Y_0[:, None, :], Y[:, :-1, :]], axis=1)
+    return np.tanh(X @ W_xh + Y_prev @ W_yh.T + b_h)
+
+
 def _jordan_cases(rng: np.random.Generator) -> list[Case]:
     n, T, d, q, h = 3, 5, 4, 2, 6
 
@@ -329,6 +339,11 @@ register(
             "(n, T, h) and (n, T - 1, h) cannot be added. Put Y_0 first (np.concatenate along axis 1).": (
                 _jordan_no_Y_0
             ),
+            "Y_0 is (n, q) and Y[:, :-1] is (n, T - 1, q): to stand in front of them along the time axis "
+            "Y_0 must become (n, 1, q), Y_0[:, None, :]. Y_0[None] is (1, n, q): it adds the new axis in "
+            "front of the batch axis, so the concatenation fails.": _jordan_Y_0_batch_axis,
+            "W_yh is already (q, h): the fed-back targets (n, T, q) multiply it as they are, "
+            "Y_prev @ W_yh, without a transpose.": _jordan_W_yh_transposed,
         },
         atol=1e-10,
         rtol=1e-10,
@@ -370,6 +385,15 @@ def _count_no_readout(d, h, q, T):
     return d * h + h * h + h, T * d * h + h
 
 
+def _count_no_readout_bias(d, h, q, T):
+    return d * h + h * h + h + h * q, T * d * h + h + h * q
+
+
+def _count_swapped(d, h, q, T):
+    rnn_count, mlp_count = count_params(d, h, q, T)
+    return mlp_count, rnn_count
+
+
 def _count_torch_two_biases(d, h, q, T):
     readout = h * q + q
     return d * h + h * h + 2 * h + readout, T * d * h + h + readout
@@ -404,6 +428,9 @@ register(
             "You left out the read-out W_hq (h, q) and b_q (q,) (in both models).": _count_no_readout,
             "You counted two bias vectors in the RNN, as PyTorch stores them (bias_ih and bias_hh); the "
             "book's cell has one, b_h.": _count_torch_two_biases,
+            "You left out the read-out's bias b_q (q,) (in both models): the read-out has h * q + q "
+            "parameters.": _count_no_readout_bias,
+            "Both counts are right but in the wrong order: return (rnn_count, mlp_count).": _count_swapped,
         },
         atol=0.0,
         rtol=0.0,
@@ -558,6 +585,10 @@ def _ts_only_bias_hh(X_t, H_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     return np.tanh(X_t @ weight_ih.T + H_prev @ weight_hh.T + bias_hh)
 
 
+def _ts_no_tanh(X_t, H_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+    return X_t @ weight_ih.T + bias_ih + H_prev @ weight_hh.T + bias_hh
+
+
 def _torch_step_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = 3, 4, 5
     full = {
@@ -588,8 +619,9 @@ register(
         reference=torch_rnn_step,
         make_cases=_torch_step_cases,
         wrong={
-            "You wrote X_t @ weight_ih: PyTorch stores weight_ih as (h, d), one row per hidden unit, so the "
-            "row-vector product is X_t @ weight_ih.T, (n, d) @ (d, h).": _ts_input_not_transposed,
+            "X_t (n, d) was multiplied by a matrix with h rows: weight_ih without its transpose (PyTorch "
+            "stores it (h, d), one row per hidden unit), or weight_hh, which belongs to H_prev. The input "
+            "term is X_t @ weight_ih.T, (n, d) @ (d, h).": _ts_input_not_transposed,
             "You wrote H_prev @ weight_hh. weight_hh is stored (h_out, h_in), so the product is "
             "H_prev @ weight_hh.T; without the transpose the shapes still fit (h, h) and the numbers are "
             "silently wrong.": _ts_recurrent_not_transposed,
@@ -604,6 +636,8 @@ register(
             "X_t @ weight_ih.T + H_prev @ weight_hh.T + bias_ih + bias_hh.": _ts_column_form_row_bias,
             "You left out bias_hh: nn.RNN adds both bias vectors, bias_ih and bias_hh.": _ts_only_bias_ih,
             "You left out bias_ih: nn.RNN adds both bias vectors, bias_ih and bias_hh.": _ts_only_bias_hh,
+            "You returned the pre-activation: nn.RNN (nonlinearity='tanh', the default) applies np.tanh to "
+            "the sum.": _ts_no_tanh,
         },
         atol=1e-10,
         rtol=1e-10,

@@ -92,6 +92,16 @@ def _sb_bias_not_summed(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
     return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dA, H_prev.T @ dA, dA.mean(axis=0)
 
 
+def _sb_dH_prev_is_dA(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA, X_t.T @ dA, H_prev.T @ dA, dA.sum(axis=0)
+
+
+def _sb_params_from_dH_t(dH_t, X_t, H_prev, H_t, W_xh, W_hh):
+    dA = dH_t * (1.0 - H_t**2)
+    return dA @ W_xh.T, dA @ W_hh.T, X_t.T @ dH_t, H_prev.T @ dH_t, dH_t.sum(axis=0)
+
+
 def _step_backward_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = 3, 4, 5
     X_t = rng.normal(size=(n, d))
@@ -148,6 +158,11 @@ register(
             ),
             "db_h sums dA_t over the batch, axis 0, giving one entry per hidden unit (h,); axis=1 sums over "
             "the hidden units and gives (n,).": _sb_bias_wrong_axis,
+            "Your dH_prev is dA_t itself: the gradient still has to go back through the recurrent "
+            "product, dH_prev = dA_t @ W_hh.T.": _sb_dH_prev_is_dA,
+            "Your parameter gradients use dH_t where dA_t belongs: W_xh, W_hh and b_h act before the "
+            "tanh, so dW_xh = X_t.T @ dA_t, dW_hh = H_prev.T @ dA_t and db_h sums dA_t, with "
+            "dA_t = dH_t * (1 - H_t**2).": _sb_params_from_dH_t,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -257,6 +272,16 @@ def _bptt_tanh_of_H(H, dH, W_hh):
     return _bptt(H, dH, W_hh, derivative=lambda H_s: 1.0 - np.tanh(H_s) ** 2)
 
 
+def _bptt_skips_step_1(H, dH, W_hh):
+    n, T_plus_1, h = H.shape
+    dW_hh, carry = np.zeros((h, h)), np.zeros((n, h))
+    for t in range(T_plus_1 - 1, 1, -1):  # stops at t = 2: step 1 is missing
+        dA = (dH[:, t - 1] + carry) * (1.0 - H[:, t] ** 2)
+        dW_hh += H[:, t - 1].T @ dA
+        carry = dA @ W_hh.T
+    return dW_hh, carry
+
+
 def _bptt_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = 3, 2, 4
     W_xh = rng.normal(scale=0.8, size=(d, h))
@@ -314,6 +339,8 @@ register(
             "H[:, t] is already tanh(A_t): the derivative is 1 - H[:, t]**2, not 1 - tanh(H[:, t])**2.": (
                 _bptt_tanh_of_H
             ),
+            "Your loop stops before step 1: range(T, 1, -1) ends at t = 2. Step 1 (with H_0 going in) "
+            "also has a copy of W_hh, and dH_0 comes out of it: range(T, 0, -1).": _bptt_skips_step_1,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -371,6 +398,22 @@ def _jp_tanh_not_derivative(A, W_hh):
     return _jp(A, W_hh, lambda a, W: np.tanh(a)[:, None] * W.T)
 
 
+def _jp_derivative_of_A(A, W_hh):
+    return _jp(A, W_hh, lambda a, W: (1.0 - a**2)[:, None] * W.T)
+
+
+def _jp_start_from_zeros(A, W_hh):
+    return np.zeros((A.shape[1], A.shape[1]))
+
+
+def _jp_elementwise(A, W_hh):
+    k, h = A.shape
+    P = np.eye(h)
+    for i in range(k - 1, -1, -1):
+        P = P * ((1.0 - np.tanh(A[i]) ** 2)[:, None] * W_hh.T)
+    return P
+
+
 def _jacobian_product_cases(rng: np.random.Generator) -> list[Case]:
     h = 4
     W_hh = rng.normal(scale=0.8, size=(h, h))
@@ -395,12 +438,19 @@ register(
             "In the row-vector convention A_s = H_{s-1} @ W_hh + ..., so dA_s/dH_{s-1} = W_hh.T: "
             "you used W_hh without the transpose.": _jp_not_transposed,
             "The diagonal goes on the left, diag(f'(A_s)) @ W_hh.T (it scales rows, the outputs of the "
-            "step), not on the right.": _jp_diag_on_right,
+            "step), not on the right. (A vector times a matrix, v * M, broadcasts over the rows and "
+            "scales the columns: that is M @ diag(v). diag(v) @ M is v[:, None] * M.)": _jp_diag_on_right,
             "The factors are in the wrong order: the latest step's Jacobian goes on the left, "
             "J_{t+k} @ ... @ J_{t+1} (the chain rule reads from the output back).": _jp_reversed,
             "Off by one: A holds k steps, so the product has k Jacobians; you multiplied k - 1 "
             "(check your range()).": _jp_off_by_one,
             "You used tanh(A_s) where the derivative 1 - tanh(A_s)**2 belongs.": _jp_tanh_not_derivative,
+            "A holds pre-activations, not states: tanh'(A_s) = 1 - tanh(A_s)**2. The shortcut 1 - H**2 "
+            "needs H = tanh(A).": _jp_derivative_of_A,
+            "Your product starts from zeros, and zero times anything stays zero. The empty product is the "
+            "identity: start from P = np.eye(h).": _jp_start_from_zeros,
+            "You multiplied the Jacobians entry by entry (P * J). Chaining steps is a matrix product: "
+            "P @ J.": _jp_elementwise,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -456,6 +506,12 @@ def _cg_inverted_ratio(dW_xh, dW_hh, db_h, max_norm):
     return dW_xh * scale, dW_hh * scale, db_h * scale
 
 
+def _cg_squared_norm(dW_xh, dW_hh, db_h, max_norm):
+    norm = np.sum(dW_xh**2) + np.sum(dW_hh**2) + np.sum(db_h**2)  # no square root
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return dW_xh * scale, dW_hh * scale, db_h * scale
+
+
 def _cg_pytorch(dW_xh, dW_hh, db_h, max_norm):
     norm = np.sqrt(np.sum(dW_xh**2) + np.sum(dW_hh**2) + np.sum(db_h**2))
     scale = min(max_norm / (norm + 1e-6), 1.0)  # torch.nn.utils.clip_grad_norm_
@@ -501,6 +557,8 @@ register(
             "The global norm is sqrt(sum of all squares), not the sum of the three norms.": _cg_sum_of_norms,
             "Your factor is upside down: norm / max_norm makes a large gradient larger. Multiply by "
             "max_norm / norm (< 1 when clipping).": _cg_inverted_ratio,
+            "You forgot the square root: the sum of squares is the squared norm. The global norm is "
+            "np.sqrt(sum of all squares).": _cg_squared_norm,
         },
         accept={
             "PyTorch's clip_grad_norm_ divides by norm + 1e-6 (and caps the factor at 1): the same "
@@ -607,6 +665,10 @@ def _irnn_H_0_not_decayed(X, H_0, W_xh, scale):
     return _irnn_loop(X, H_0, W_xh, scale, H_0_power=0)
 
 
+def _irnn_H_0_one_power_short(X, H_0, W_xh, scale):
+    return _irnn_loop(X, H_0, W_xh, scale, H_0_power=X.shape[1] - 1)
+
+
 def _irnn_no_H_0(X, H_0, W_xh, scale):
     return irnn_final_state(X, np.zeros_like(H_0), W_xh, scale)
 
@@ -650,14 +712,17 @@ register(
             "the first input X_1 has been multiplied by scale T - 1 times.": _irnn_reversed_powers,
             "Off by one: X_t enters at step t and is then multiplied by scale at each of the T - t later "
             "steps, so its weight is scale**(T - t), and H_0's is scale**T.": _irnn_one_power_too_many,
-            "Off by one in the inputs' powers: with 0-based t, X[:, t] is X_{t+1} and is multiplied by scale "
-            "at the T - 1 - t steps after it, so its weight is scale**(T - 1 - t), not scale**(T - t).": (
+            "Off by one in the inputs' powers: each input got one factor of scale too many. The last "
+            "input, X[:, T - 1], enters at the last step and keeps weight scale**0 = 1; with 0-based t, "
+            "X[:, t] is multiplied by scale at the T - 1 - t steps after it: scale**(T - 1 - t).": (
                 _irnn_zero_based_exponent
             ),
             "H_0 is multiplied by scale at every one of the T steps: scale**T * H_0, not H_0.": (
                 _irnn_H_0_not_decayed
             ),
             "You left out H_0: the state starts from H_0, which survives as scale**T * H_0.": _irnn_no_H_0,
+            "H_0 is one power of scale short: it is multiplied by scale at every one of the T steps "
+            "(step 1 included), scale**T * H_0, not scale**(T - 1).": _irnn_H_0_one_power_short,
             "You ignored scale: with W_hh = scale * I each step multiplies the state by scale.": (
                 _irnn_ignores_scale
             ),
