@@ -112,3 +112,67 @@ def digits_sequences(
     test_mask = np.zeros(len(y), dtype=bool)
     test_mask[test_idx] = True
     return X[~test_mask], y[~test_mask], X[test_mask], y[test_mask]
+
+
+#: MSE of always predicting 0.5 on the flip-flop task (the target is 0 or 1 with equal probability).
+FLIP_FLOP_BASELINE_MSE = 0.25
+
+
+def flip_flop_task(
+    n: int, T: int, p_event: float = 0.1, rng: np.random.Generator | int | None = None, dtype=np.float32
+) -> tuple[np.ndarray, np.ndarray]:
+    """A flip-flop memory: report which of two buttons, *set* or *reset*, was pressed last.
+
+    ``X[:, t, 0]`` is 1 when *set* is pressed at step t, ``X[:, t, 1]`` when *reset* is; presses happen
+    only in the first half of the sequence (each step with probability ``p_event``, a fair choice of
+    button), and at least one happens, so the answer must be held for T/2 steps or more while later presses
+    overwrite earlier ones. The target is 1.0 if the last press was *set*, 0.0 if it was *reset*; predicting
+    0.5 gives MSE = 0.25 (:data:`FLIP_FLOP_BASELINE_MSE`).
+
+    Returns:
+        X: ``(n, T, 2)`` inputs; y: ``(n, 1)`` targets in {0, 1}.
+    """
+    if int(n) < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if int(T) < 2:
+        raise ValueError(f"T must be at least 2 (presses happen in the first half), got {T}")
+    if not 0.0 <= p_event <= 1.0:
+        raise ValueError(f"p_event must be in [0, 1], got {p_event}")
+    rng = _rng(rng)
+    half = T // 2
+    press = rng.random((n, half)) < p_event
+    press[np.arange(n), rng.integers(0, half, size=n)] = True  # at least one press
+    button = rng.integers(0, 2, size=(n, half))  # 0 = set, 1 = reset
+    X = np.zeros((n, T, 2), dtype=dtype)
+    rows, cols = np.nonzero(press)
+    X[rows, cols, button[rows, cols]] = 1.0
+    last = half - 1 - np.argmax(press[:, ::-1], axis=1)  # the step of the last press
+    y = (button[np.arange(n), last] == 0).astype(dtype)[:, None]
+    return X, y
+
+
+def spike_timing_task(
+    n: int, T: int, delay: int, rng: np.random.Generator | int | None = None, dtype=np.float32
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generate a timed spike: an output spike exactly ``delay`` steps after an input pulse.
+
+    A small version of the timing tasks of Gers, Schraudolph & Schmidhuber (2002). Each sequence is silent
+    except for one input pulse ``X[:, t0, 0] = 1`` at a step t0 drawn uniformly from ``[0, T - delay - 1]``;
+    the target is 1 at step ``t0 + delay`` and 0 at every other step, scored at every step. Predicting 0
+    everywhere gives MSE = 1/T, the baseline.
+
+    Returns:
+        X: ``(n, T, 1)`` inputs; Y: ``(n, T, 1)`` per-step targets.
+    """
+    if int(n) < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if not 1 <= int(delay) <= int(T) - 1:
+        raise ValueError(f"delay must be in [1, T - 1] = [1, {int(T) - 1}], got {delay}")
+    rng = _rng(rng)
+    t0 = rng.integers(0, T - delay, size=n)
+    rows = np.arange(n)
+    X = np.zeros((n, T, 1), dtype=dtype)
+    Y = np.zeros((n, T, 1), dtype=dtype)
+    X[rows, t0, 0] = 1.0
+    Y[rows, t0 + delay, 0] = 1.0
+    return X, Y
