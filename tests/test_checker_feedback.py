@@ -272,3 +272,39 @@ def test_accepted_alternatives_pass(key):
 
 def test_registry_is_not_empty():
     assert len(all_exercises()) >= 10
+
+
+# ------------------------------------------------------------------- hints that say what is wrong (review)
+def test_right_outputs_in_the_wrong_order_are_named():
+    ex = get("lstm.backward_cell")
+
+    def backward_cell(**kw):
+        dC_prev, dI_t, dF_t, dO_t, dC_tilde = ex.reference(**kw)
+        return dI_t, dF_t, dO_t, dC_tilde, dC_prev
+
+    r = run_check(ex, backward_cell)
+    assert r.score == 0 and not r.diagnoses
+    assert any("right but in the wrong order" in h and "dC_prev as item 5" in h for h in r.hints), r.report()
+
+
+def test_a_tuple_of_the_wrong_length_says_what_to_return():
+    ex = get("lstm.step")
+
+    def lstm_cell(**kw):
+        return ex.reference(**kw)[0]  # H_t only
+
+    text = run_check(ex, lstm_cell).report()
+    assert "expected a tuple of 2 arrays" in text
+    assert "Hint: look at what your function returns" in text and "(H_t, C_t)" in text
+    assert "none of the" not in text
+
+
+def test_a_right_answer_in_float32_is_told_to_use_float64():
+    ex = get("lstm.forget_gate")
+
+    def forget_gate(**kw):
+        return ex.reference(**kw).astype(np.float32)
+
+    r = run_check(ex, forget_gate)
+    assert r.score < 1
+    assert any("single precision" in h and "float64" in h for h in r.hints), r.report()

@@ -336,3 +336,81 @@ def test_forget_bias_in_bias_hh_only_is_accepted():
 
     r = run_check("lstm.torch_forget_bias", torch_forget_bias)
     assert r.score == 1 and "accepted:" in r.report()
+
+
+def test_forget_bias_kept_bias_hh_and_difference_in_bias_ih_is_accepted():
+    """Only the sum counts: value - bias_hh in bias_ih (bias_hh untouched) is right too."""
+
+    def torch_forget_bias(bias_ih, bias_hh, value):
+        h = len(bias_ih) // 4
+        bias_ih = bias_ih.copy()
+        bias_ih[h : 2 * h] = value - bias_hh[h : 2 * h]
+        return bias_ih, bias_hh
+
+    r = run_check("lstm.torch_forget_bias", torch_forget_bias)
+    assert r.score == 1 and "accepted:" in r.report(), r.report()
+
+
+def test_forget_bias_added_to_the_random_biases():
+    def torch_forget_bias(bias_ih, bias_hh, value):
+        h = len(bias_ih) // 4
+        bias_ih = bias_ih.copy()
+        bias_ih[h : 2 * h] += value  # "add 1 to the forget bias", as Keras' docs say
+        return bias_ih, bias_hh
+
+    _named("lstm.torch_forget_bias", torch_forget_bias, "You added value to the forget biases")
+
+
+def test_forget_bias_with_the_examples_slice_4_8():
+    def torch_forget_bias(bias_ih, bias_hh, value):
+        bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+        bias_ih[4:8] = value  # copied from the chapter's cell, where h = 4
+        bias_hh[4:8] = 0.0
+        return bias_ih, bias_hh
+
+    _named("lstm.torch_forget_bias", torch_forget_bias, "slice 4:8")
+
+
+def test_forget_bias_third_block_message_is_true():
+    """The third block IS the forget gate in TensorFlow 1 (i, j, f, o) and ONNX (i, o, f, c): say so."""
+    (message,) = [m for m in get("lstm.torch_forget_bias").wrong if "[2h, 3h)" in m]
+    assert "TensorFlow 1" in message and "ONNX" in message and "no common layout" not in message
+
+
+# ------------------------------------------------------------------------------ forget gate, cell, backward
+def test_forget_gate_without_the_sigmoid():
+    def forget_gate(X_t, H_prev, W_xf, W_hf, b_f):
+        return X_t @ W_xf + H_prev @ W_hf + b_f
+
+    _named("lstm.forget_gate", forget_gate, "You returned the pre-activation A_f")
+
+
+def test_forget_gate_with_the_sign_error_in_exp_names_the_sign():
+    def forget_gate(X_t, H_prev, W_xf, W_hf, b_f):
+        return 1.0 / (1.0 + np.exp(X_t @ W_xf + H_prev @ W_hf + b_f))
+
+    _named("lstm.forget_gate", forget_gate, "check the sign in exp(-A_f)")
+
+
+def test_cell_update_squashed_with_tanh():
+    def cell_update(F_t, I_t, C_tilde, C_prev):
+        return np.tanh(F_t * C_prev + I_t * C_tilde)
+
+    _named("lstm.cell_update", cell_update, "You squashed the cell with tanh")
+
+
+def test_backward_cell_with_the_sign_error_in_tanh_derivative():
+    def backward_cell(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
+        dC = dC_t + dH_t * O_t * (np.tanh(C_t) ** 2 - 1)
+        return dC * F_t, dC * C_tilde, dC * C_prev, dH_t * np.tanh(C_t), dC * I_t
+
+    _named("lstm.backward_cell", backward_cell, "Sign error")
+
+
+def test_backward_cell_without_the_output_gate_on_the_H_path():
+    def backward_cell(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
+        tanh_C = np.tanh(C_t)
+        dC = dC_t + dH_t * (1 - tanh_C**2)
+        return dC * F_t, dC * C_tilde, dC * C_prev, dH_t * tanh_C, dC * I_t
+
+    _named("lstm.backward_cell", backward_cell, "missing the factor O_t")

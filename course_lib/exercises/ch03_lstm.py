@@ -56,6 +56,10 @@ def _fg_one_minus(X_t, H_prev, W_xf, W_hf, b_f):
     return 1.0 - _sig(X_t @ W_xf + H_prev @ W_hf + b_f)
 
 
+def _fg_no_sigmoid(X_t, H_prev, W_xf, W_hf, b_f):
+    return X_t @ W_xf + H_prev @ W_hf + b_f
+
+
 def _fg_column(X_t, H_prev, W_xf, W_hf, b_f):
     return _sig(X_t @ W_xf + W_hf @ H_prev + b_f)  # (h, h) @ (n, h): a shape error since n != h
 
@@ -95,9 +99,12 @@ register(
             "state.": _fg_no_state,
             "You used W_hf.T: in the book's row-vector convention the recurrent term is H_prev @ W_hf "
             "(W_hf is (h, h), so the transpose has the right shape but the wrong values).": _fg_transposed,
-            "You computed 1 - sigmoid(...): F_t is the fraction of C_{t-1} that is KEPT, not erased.": (
+            "Your gate is 1 - sigmoid(A_f), which is also what 1 / (1 + np.exp(+A_f)) gives (check the sign "
+            "in exp(-A_f)): F_t = sigmoid(A_f) is the fraction of C_{t-1} that is KEPT, not erased.": (
                 _fg_one_minus
             ),
+            "You returned the pre-activation A_f = X_t @ W_xf + H_prev @ W_hf + b_f: apply the sigmoid, so "
+            "that the gate lies in (0, 1).": _fg_no_sigmoid,
             "You wrote W_hf @ H_prev (the column-vector habit): H_prev holds one example per ROW, (n, h), "
             "so the recurrent term is H_prev @ W_hf.": _fg_column,
         },
@@ -138,6 +145,10 @@ def _cu_forget_after_write(F_t, I_t, C_tilde, C_prev):
 
 def _cu_one_minus_forget(F_t, I_t, C_tilde, C_prev):
     return (1.0 - F_t) * C_prev + I_t * C_tilde
+
+
+def _cu_squashed(F_t, I_t, C_tilde, C_prev):
+    return np.tanh(F_t * C_prev + I_t * C_tilde)
 
 
 def _cell_update_cases(rng: np.random.Generator) -> list[Case]:
@@ -181,6 +192,9 @@ register(
             "gate); the LSTM has its own input gate I_t.": _cu_coupled,
             "You kept (1 - F_t) * C_{t-1}: F_t is the fraction KEPT (F_t = 1 keeps everything), so the old "
             "cell enters as F_t * C_{t-1}.": _cu_one_minus_forget,
+            "You squashed the cell with tanh: C_t = F_t * C_{t-1} + I_t * C_tilde has no squashing function "
+            "(that is what lets it carry a value, and its gradient, over many steps); the tanh comes later, "
+            "in H_t = O_t * tanh(C_t).": _cu_squashed,
             "You applied the forget gate after writing (F_t * (C_{t-1} + I_t * C_tilde)): the forget gate "
             "scales only the old cell C_{t-1}; the new content I_t * C_tilde is added unscaled.": (
                 _cu_forget_after_write
@@ -487,6 +501,16 @@ def _bc_tanh_derivative_wrong(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
     return dC * F_t, dC * C_tilde, dC * C_prev, dH_t * np.tanh(C_t), dC * I_t
 
 
+def _bc_sign_error(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
+    dC = dC_t + dH_t * O_t * (np.tanh(C_t) ** 2 - 1.0)
+    return dC * F_t, dC * C_tilde, dC * C_prev, dH_t * np.tanh(C_t), dC * I_t
+
+
+def _bc_no_output_gate(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
+    dC = dC_t + dH_t * (1.0 - np.tanh(C_t) ** 2)
+    return dC * F_t, dC * C_tilde, dC * C_prev, dH_t * np.tanh(C_t), dC * I_t
+
+
 def _bc_no_forget_factor(dH_t, dC_t, I_t, F_t, O_t, C_tilde, C_prev, C_t):
     dC = dC_t + dH_t * O_t * (1.0 - np.tanh(C_t) ** 2)
     return dC, dC * C_tilde, dC * C_prev, dH_t * np.tanh(C_t), dC * I_t
@@ -541,6 +565,10 @@ register(
             "The derivative of tanh(C_t) is 1 - tanh(C_t)**2, not 1 - C_t**2 (C_t is not bounded by 1).": (
                 _bc_tanh_derivative_wrong
             ),
+            "Sign error: the derivative of tanh is 1 - tanh**2, so the path through H_t adds "
+            "dH_t * O_t * (1 - tanh(C_t)**2), not dH_t * O_t * (tanh(C_t)**2 - 1).": _bc_sign_error,
+            "The path through H_t = O_t * tanh(C_t) is missing the factor O_t: it adds "
+            "dH_t * O_t * (1 - tanh(C_t)**2) to the gradient on C_t.": _bc_no_output_gate,
             "dC_prev is missing the factor F_t: C_t = F_t * C_prev + ..., so dC_prev = dC * F_t (only the "
             "1997 LSTM, without forget gate, passes dC on unchanged).": _bc_no_forget_factor,
             "You swapped dF_t and dI_t: F_t multiplies C_prev (dF_t = dC * C_prev) and I_t multiplies "
@@ -736,6 +764,33 @@ def _tf_split(fraction):
     return alt
 
 
+def _tf_keep(which):
+    def alt(bias_ih, bias_hh, value):
+        h = bias_ih.shape[0] // 4
+        bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+        if which == "hh":  # keep bias_hh, put the difference into bias_ih
+            bias_ih[h : 2 * h] = value - bias_hh[h : 2 * h]
+        else:
+            bias_hh[h : 2 * h] = value - bias_ih[h : 2 * h]
+        return bias_ih, bias_hh
+
+    return alt
+
+
+def _tf_added(bias_ih, bias_hh, value):
+    h = bias_ih.shape[0] // 4
+    bias_ih = bias_ih.copy()
+    bias_ih[h : 2 * h] += value
+    return bias_ih, bias_hh.copy()
+
+
+def _tf_slice_4_8(bias_ih, bias_hh, value):
+    bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
+    bias_ih[4:8] = value  # the chapter's example has h = 4
+    bias_hh[4:8] = 0.0
+    return bias_ih, bias_hh
+
+
 def _tf_both(bias_ih, bias_hh, value):
     h = bias_ih.shape[0] // 4
     bias_ih, bias_hh = bias_ih.copy(), bias_hh.copy()
@@ -789,7 +844,13 @@ register(
             "You set block [0, h), the INPUT gate: PyTorch's order is i, f, g, o, so the forget gate is "
             "the second block [h, 2h).": _tf_block(0),
             "You set block [2h, 3h), the candidate g: in PyTorch's order i, f, g, o the forget gate is the "
-            "second block [h, 2h) (block 3 is the forget gate in no common layout).": _tf_block(2),
+            "second block [h, 2h) (the third block is the forget gate in TensorFlow 1's i, j, f, o and in "
+            "ONNX's i, o, f, c, not in PyTorch).": _tf_block(2),
+            "You added value to the forget biases that were there (+=): PyTorch's initial biases are random, "
+            "so the forget bias becomes value + bias_ih[h:2h] + bias_hh[h:2h]. Set the sum to value (Keras "
+            "can say 'add 1' because its biases start at 0).": _tf_added,
+            "You kept the slice 4:8 from the chapter's example, where h = 4: compute h = len(bias_ih) // 4 "
+            "and set the block [h, 2h).": _tf_slice_4_8,
         },
         accept={
             "the sum is what counts: putting value into bias_hh (and 0 into bias_ih) is just as right.": (
@@ -798,6 +859,10 @@ register(
             "the sum is what counts: splitting value equally between the two vectors is just as right.": (
                 _tf_split(0.5)
             ),
+            "the sum is what counts: keeping bias_hh and setting bias_ih[h:2h] = value - bias_hh[h:2h] is "
+            "just as right.": _tf_keep("hh"),
+            "the sum is what counts: keeping bias_ih and setting bias_hh[h:2h] = value - bias_ih[h:2h] is "
+            "just as right.": _tf_keep("ih"),
         },
         atol=1e-12,
         rtol=1e-10,

@@ -744,14 +744,86 @@ def evaluate(
                 possible.append(message)
         if not result.diagnoses:
             result.possible = possible
-            result.hints = _hints(exercise, cases, result, outcomes)
+            result.hints = _hints(exercise, cases, result, outcomes, expected)
     return result
 
 
-def _hints(exercise: Exercise, cases: list[Case], result: CheckResult, outcomes: list[Outcome]) -> list[str]:
+def _what_to_return(exercise: Exercise, n_out: int) -> str:
+    if n_out == 1:
+        return "one value (one array, or one number)"
+    names = [exercise.output_name(j, n_out) for j in range(n_out)]
+    return f"a tuple of {n_out} arrays ({', '.join(names)}), in that order"
+
+
+def _order_hint(exercise: Exercise, outcomes: list[Outcome], expected: list[Outcome]) -> str | None:
+    """'Right values, wrong positions': every expected output appears among the returned ones, elsewhere."""
+    pairs = [(o.values, e.values) for o, e in zip(outcomes, expected, strict=True)
+             if o.status == "returned" and e.values]
+    if not pairs or len(pairs[0][1]) < 2:
+        return None
+    n_out = len(pairs[0][1])
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        if a.shape != b.shape:
+            return False
+        with np.errstate(all="ignore"):
+            return bool(np.allclose(a, b, atol=exercise.atol, rtol=exercise.rtol))
+
+    position = []
+    for j in range(n_out):  # where does expected output j sit in the returned tuple, on every case?
+        found = [i for i in range(n_out) if all(same(got[i], exp[j]) for got, exp in pairs)]
+        if not found:
+            return None
+        position.append(j if j in found else found[0])
+    if position == list(range(n_out)) or len(set(position)) < n_out:
+        return None
+    names = [exercise.output_name(j, n_out) for j in range(n_out)]
+    moved = [f"{names[j]} as item {position[j] + 1}" for j in range(n_out) if position[j] != j]
+    return (
+        f"Hint: the values are right but in the wrong order: you returned {'; '.join(moved)}. Return "
+        f"({', '.join(names)})."
+    )
+
+
+def _float32_hint(result: CheckResult) -> str | None:
+    """A right answer computed in float32 (or another low precision) fails only by rounding."""
+    failing = [r for r in result.cases if not r.passed]
+    if failing and all(
+        r.max_abs_err is not None
+        and r.max_abs_err < 1e-4
+        and any("dtype float32" in p or "dtype float16" in p for p in r.problems)
+        for r in failing
+    ):
+        return (
+            "Hint: your values agree with the expected ones to single precision only: compute in float64, "
+            "NumPy's default (do not convert to float32, and use NumPy rather than float32 torch tensors)."
+        )
+    return None
+
+
+def _hints(
+    exercise: Exercise,
+    cases: list[Case],
+    result: CheckResult,
+    outcomes: list[Outcome],
+    expected: list[Outcome] | None = None,
+) -> list[str]:
     """Feedback when no known mistake matched, so a wrong answer never gets only a score."""
     if result.status != "failed":
         return []
+    failing_outcomes = [o for o, r in zip(outcomes, result.cases, strict=True) if not r.passed]
+    if failing_outcomes and all(o.status == "bad_return" for o in failing_outcomes):
+        n_out = len(expected[0].values or []) if expected else len(exercise.output_names or ()) or 1
+        return [
+            f"Hint: look at what your function returns (see above): it must return "
+            f"{_what_to_return(exercise, n_out)}, as the docstring says."
+        ]
+    for special in (
+        _order_hint(exercise, outcomes, expected) if expected else None,
+        _float32_hint(result),
+    ):
+        if special:
+            return [special]
     hints = []
     failing = [c.label for c, r in zip(cases, result.cases, strict=True) if not r.passed and c.is_isolating()]
     passing = [c.label for c, r in zip(cases, result.cases, strict=True) if r.passed and c.is_isolating()]
