@@ -308,3 +308,18 @@ def test_a_right_answer_in_float32_is_told_to_use_float64():
     r = run_check(ex, forget_gate)
     assert r.score < 1
     assert any("single precision" in h and "float64" in h for h in r.hints), r.report()
+
+
+def test_renamed_parameters_are_named_not_blamed_on_shapes(capsys):
+    """A learner who renames the stub's parameters is told to keep the names, not to print shapes."""
+    from course_lib.exercises import check
+
+    def forget_gate(x, h, W_xf, W_hf, b_f):  # the stub's X_t, H_prev renamed
+        return 1.0 / (1.0 + np.exp(-(x @ W_xf + h @ W_hf + b_f)))
+
+    check("lstm.forget_gate", forget_gate)
+    out = capsys.readouterr().out
+    assert "Score: 0/" in out
+    assert "keep the parameter names the stub has" in out
+    assert "X_t, H_prev, W_xf, W_hf, b_f" in out
+    assert "Print the shapes" not in out

@@ -339,6 +339,9 @@ def run_function(func: Callable[..., Any], case: Case, n_out: int) -> Outcome:
     """
     import warnings
 
+    renamed = _signature_problem(func, case.inputs)
+    if renamed is not None:
+        return Outcome("raised", detail=renamed)
     errstate = np.errstate(over="warn", invalid="warn", divide="warn")
     with warnings.catch_warnings(record=True) as caught, errstate:
         warnings.simplefilter("always")
@@ -370,6 +373,25 @@ def run_function(func: Callable[..., Any], case: Case, n_out: int) -> Outcome:
     if arrays is None:
         return Outcome("bad_return", detail=problem, warnings=messages)
     return Outcome("returned", values=arrays, warnings=messages)
+
+
+_RENAMED = "keep the parameter names the stub has"
+
+
+def _signature_problem(func: Callable[..., Any], inputs: dict[str, Any]) -> str | None:
+    """Why ``func`` cannot take the case's keyword arguments (renamed or missing parameters), or None."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # no signature to read (a builtin, a C function): just call it
+        return None
+    try:
+        signature.bind(**inputs)
+    except TypeError as exc:
+        return _short(
+            f"TypeError: {exc}. The check calls your function with the stub's argument names "
+            f"({', '.join(inputs)}), as keyword arguments: {_RENAMED}."
+        )
+    return None
 
 
 class _Timeout(BaseException):
@@ -852,7 +874,13 @@ def _hints(
                 f"returned; the error is in {', '.join(wrong)}."
             )
     if not hints and not result.possible:
-        if all(o.status == "raised" for o, r in zip(outcomes, result.cases, strict=True) if not r.passed):
+        failed = [o for o, r in zip(outcomes, result.cases, strict=True) if not r.passed]
+        if failed and all(o.status == "raised" and _RENAMED in (o.detail or "") for o in failed):
+            hints.append(
+                "Hint: rename your function's parameters back to the stub's (or copy the stub's first line "
+                "again); the body can stay as it is."
+            )
+        elif all(o.status == "raised" for o in failed):
             hints.append(
                 "Hint: your function raised an error (see above); the line after 'at:' is where. Print the "
                 "shapes of the arrays on that line and compare them with the shapes in the docstring."
