@@ -89,6 +89,56 @@ def _st_after_bias_outside(
     return Z_t * H_prev + (1.0 - Z_t) * H_tilde
 
 
+def _candidate(X_t, H_prev, R_t, W_xh, W_hh, b_h, b_hh_rec, reset_after, squash=np.tanh):
+    if reset_after:
+        return squash(X_t @ W_xh + b_h + R_t * (H_prev @ W_hh + b_hh_rec))
+    return squash(X_t @ W_xh + (R_t * H_prev) @ W_hh + b_h + b_hh_rec)
+
+
+def _st_no_b_hh_before(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after):
+    if reset_after:
+        return gru_cell(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, 1)
+    zero = np.zeros_like(b_hh_rec)
+    return gru_cell(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, zero, 0)
+
+
+def _st_no_b_hh(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after):
+    zero = np.zeros_like(b_hh_rec)
+    return gru_cell(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, zero, reset_after)
+
+
+def _st_gates_swapped(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after):
+    return gru_cell(X_t, H_prev, W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, b_hh_rec, reset_after)
+
+
+def _st_reset_in_mix(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after):
+    R_t, Z_t = _gates(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z)
+    H_tilde = np.tanh(X_t @ W_xh + H_prev @ W_hh + b_h + b_hh_rec)
+    return Z_t * (R_t * H_prev) + (1.0 - Z_t) * H_tilde
+
+
+def _st_reset_whole(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after):
+    if not reset_after:
+        return gru_cell(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, 0)
+    R_t, Z_t = _gates(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z)
+    H_tilde = np.tanh(R_t * (X_t @ W_xh + b_h + H_prev @ W_hh + b_hh_rec))
+    return Z_t * H_prev + (1.0 - Z_t) * H_tilde
+
+
+def _st_sigmoid_candidate(
+    X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after
+):
+    R_t, Z_t = _gates(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z)
+    H_tilde = _candidate(X_t, H_prev, R_t, W_xh, W_hh, b_h, b_hh_rec, reset_after, squash=_sig)
+    return Z_t * H_prev + (1.0 - Z_t) * H_tilde
+
+
+def _st_W_hh_transposed(
+    X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, b_hh_rec, reset_after
+):
+    return gru_cell(X_t, H_prev, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh.T, b_h, b_hh_rec, reset_after)
+
+
 def _step_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h = _N, _D, _H
 
@@ -144,6 +194,24 @@ register(
             "You left the reset gate out of the candidate: H_tilde must use R_t.": _st_no_reset,
             "With reset_after = 1 the recurrent bias b_hh_rec belongs INSIDE the reset product, "
             "R_t * (H_prev @ W_hh + b_hh_rec), not outside it.": _st_after_bias_outside,
+            "With reset_after = 0 you left out b_hh_rec: in this exercise the candidate of Cho et al.'s form "
+            "has both biases, X_t @ W_xh + (R_t * H_prev) @ W_hh + b_h + b_hh_rec.": _st_no_b_hh_before,
+            "You left out the second candidate bias b_hh_rec in both conventions.": _st_no_b_hh,
+            "You swapped the two gates: R_t is sigmoid(X_t W_xr + H_prev W_hr + b_r) and multiplies "
+            "H_prev in the candidate; Z_t (W_xz, W_hz, b_z) mixes the old state and the candidate. (Keras "
+            "stores them z first, PyTorch r first: the names, not the order, say which is which.)": (
+                _st_gates_swapped
+            ),
+            "The reset gate multiplies the wrong term: you applied R_t to H_prev in the mix, Z_t * (R_t * "
+            "H_prev); it belongs inside the candidate, on the recurrent term.": _st_reset_in_mix,
+            "With reset_after = 1 the reset gate scales only the recurrent part, R_t * (H_prev @ W_hh + "
+            "b_hh_rec); you multiplied the whole pre-activation, input term and b_h included.": (
+                _st_reset_whole
+            ),
+            "The candidate H_tilde needs tanh, not sigmoid: it must be able to push the state down as well "
+            "as up, in (-1, 1).": _st_sigmoid_candidate,
+            "You used W_hh transposed: in the row-vector convention the recurrent term is H_prev @ W_hh "
+            "(W_hh is (h, h), so a transpose gives no shape error, only wrong values).": _st_W_hh_transposed,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -196,6 +264,31 @@ def _sw_drop_bias_hh(weight_ih, weight_hh, bias_ih, bias_hh):
     return W_x, W_h, bias_ih.reshape(3, -1), np.zeros_like(b_hh_rec)
 
 
+def _sw_reshape_not_transpose(weight_ih, weight_hh, bias_ih, bias_hh):
+    h, d = weight_hh.shape[1], weight_ih.shape[1]
+    _, _, b, b_hh_rec = split_torch_weights(weight_ih, weight_hh, bias_ih, bias_hh)
+    return weight_ih.reshape(3, d, h), weight_hh.reshape(3, h, h), b, b_hh_rec
+
+
+def _sw_b_hn_twice(weight_ih, weight_hh, bias_ih, bias_hh):
+    W_x, W_h, _, b_hh_rec = split_torch_weights(weight_ih, weight_hh, bias_ih, bias_hh)
+    return W_x, W_h, (bias_ih + bias_hh).reshape(3, -1), b_hh_rec
+
+
+def _sw_T_3d(weight_ih, weight_hh, bias_ih, bias_hh):
+    h = weight_hh.shape[1]
+    _, _, b, b_hh_rec = split_torch_weights(weight_ih, weight_hh, bias_ih, bias_hh)
+    return weight_ih.reshape(3, h, -1).T, weight_hh.reshape(3, h, h).T, b, b_hh_rec
+
+
+def _sw_b_in_b_hn_swapped(weight_ih, weight_hh, bias_ih, bias_hh):
+    W_x, W_h, b, b_hh_rec = split_torch_weights(weight_ih, weight_hh, bias_ih, bias_hh)
+    h = weight_hh.shape[1]
+    b = b.copy()
+    b[2] = bias_hh[2 * h:]
+    return W_x, W_h, b, bias_ih[2 * h:]
+
+
 def _split_cases(rng: np.random.Generator) -> list[Case]:
     d, h = 4, 2
 
@@ -242,6 +335,15 @@ register(
             "You dropped bias_hh: the gates' b_r and b_z are bias_ih + bias_hh, and b_hn is b_hh_rec.": (
                 _sw_drop_bias_hh
             ),
+            "You reshaped each block to (d, h) instead of transposing it: a (h, d) block reshaped to (d, h) "
+            "has the right shape but its numbers in the wrong places. Use .transpose(0, 2, 1) (or .T per "
+            "block).": _sw_reshape_not_transpose,
+            "You counted b_hn twice: it is returned as b_hh_rec (inside the reset product), so b[2] is b_in "
+            "alone, not b_in + b_hn.": _sw_b_hn_twice,
+            "You used .T on a 3-D array: it reverses ALL axes, (3, h, d) -> (d, h, 3). Swap only the last "
+            "two: .transpose(0, 2, 1).": _sw_T_3d,
+            "You swapped b_in and b_hn: b[2] is bias_ih[2h:] (outside the reset product), b_hh_rec is "
+            "bias_hh[2h:] (inside it).": _sw_b_in_b_hn_swapped,
         },
         atol=1e-12,
         rtol=1e-10,
@@ -283,6 +385,22 @@ def _pc_square_input(d, h):
     return np.array([3 * (d * d + h * h + h), 3 * (d * d + h * h + 2 * h), 3 * (d * d + h * h + 2 * h)])
 
 
+def _pc_all_one_bias(d, h):
+    return np.array([3 * (d * h + h * h + h)] * 3)
+
+
+def _pc_all_two_biases(d, h):
+    return np.array([3 * (d * h + h * h + 2 * h)] * 3)
+
+
+def _pc_one_bias_vector(d, h):
+    return np.array([3 * (d * h + h * h) + h, 3 * (d * h + h * h) + 2 * h, 3 * (d * h + h * h) + 2 * h])
+
+
+def _pc_only_b_hn_extra(d, h):
+    return np.array([3 * (d * h + h * h + h), 3 * (d * h + h * h + h) + h, 3 * (d * h + h * h + h) + h])
+
+
 def _pc_cases(rng: np.random.Generator) -> list[Case]:
     sizes = [(4, 5), (1, 1), (int(rng.integers(2, 30)), int(rng.integers(31, 129)))]
     return [Case({"d": d, "h": h}, f"d = {d}, h = {h}") for d, h in sizes]
@@ -306,6 +424,14 @@ register(
                 _pc_torch_one_bias
             ),
             "The input matrices are (d, h), so they hold d·h weights, not d².": _pc_square_input,
+            "You gave all three one bias per gate: PyTorch (bias_ih and bias_hh) and Keras' default (bias of "
+            "shape (2, 3h)) have two, 3(dh + h² + 2h).": _pc_all_one_bias,
+            "You gave all three two biases per gate: the reset-before GRU (Cho et al., Keras "
+            "reset_after=False) has one, 3(dh + h² + h).": _pc_all_two_biases,
+            "You counted one bias vector of h for the whole layer: every gate block has its own, 3h per "
+            "bias vector.": _pc_one_bias_vector,
+            "You added only b_hn (h numbers) for the second bias: PyTorch's bias_hh and Keras' recurrent "
+            "bias row cover all three blocks, 3h numbers.": _pc_only_b_hn_extra,
         },
         atol=0,
         rtol=0,
@@ -374,6 +500,34 @@ def _sq_zero_start(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_
     return gru_sequence(X, np.zeros_like(H_0), W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q)
 
 
+def _sq_loop_over_batch(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q):
+    H, outputs = H_0, []
+    for X_t in X:  # walks over the n examples (each (T, d)), not over time
+        Z = _sig(X_t @ W_xz + H @ W_hz + b_z)
+        R = _sig(X_t @ W_xr + H @ W_hr + b_r)
+        H_tilde = np.tanh(X_t @ W_xh + (R * H) @ W_hh + b_h)
+        H = Z * H + (1.0 - Z) * H_tilde
+        outputs.append(H @ W_hq + b_q)
+    return np.stack(outputs, axis=1), H
+
+
+def _sq_output_before_update(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q):
+    Y, H_T = gru_sequence(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q)
+    Y_prev = np.concatenate([(H_0 @ W_hq + b_q)[:, None], Y[:, :-1]], axis=1)
+    return Y_prev, H_T
+
+
+def _sq_no_readout(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q):
+    h = H_0.shape[1]
+    eye = np.eye(h)
+    return gru_sequence(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, eye, np.zeros(h))
+
+
+def _sq_last_output(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q):
+    Y, _ = gru_sequence(X, H_0, W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xh, W_hh, b_h, W_hq, b_q)
+    return Y, Y[:, -1]
+
+
 def _seq_cases(rng: np.random.Generator) -> list[Case]:
     n, d, h, q, T = _N, _D, _H, 2, 6
 
@@ -422,6 +576,17 @@ register(
             "resets before it, (R * H) @ W_hh.": _sq_reset_after,
             "Z is on the wrong side: H = Z * H + (1 - Z) * H_tilde.": _sq_swap,
             "You started from zeros instead of the given H_0.": _sq_zero_start,
+            "You looped `for X_t in X` over a batch-first X: that walks over the n examples, each (T, d), "
+            "not over time. Loop `for t in range(X.shape[1])` and take X[:, t], (n, d).": _sq_loop_over_batch,
+            "Your Y_t is computed from H_{t-1}: update H first, then read out Y_t = H_t W_hq + b_q.": (
+                _sq_output_before_update
+            ),
+            "You returned the states, not the outputs: Y_t = H_t W_hq + b_q is the read-out of each state.": (
+                _sq_no_readout
+            ),
+            "The second value is the last STATE H_T (n, h), not the last output Y[:, -1] (n, q).": (
+                _sq_last_output
+            ),
         },
         atol=1e-10,
         rtol=1e-8,
@@ -461,6 +626,26 @@ def _bm_dz_partial(dH_t, Z_t, H_prev, H_tilde):
 def _bm_sigmoid_derivative(dH_t, Z_t, H_prev, H_tilde):
     a, dZ, c = backward_mix(dH_t, Z_t, H_prev, H_tilde)
     return a, dZ * Z_t * (1.0 - Z_t), c
+
+
+def _bm_direct_unscaled(dH_t, Z_t, H_prev, H_tilde):
+    _, dZ, c = backward_mix(dH_t, Z_t, H_prev, H_tilde)
+    return dH_t, dZ, c
+
+
+def _bm_candidate_times_Z(dH_t, Z_t, H_prev, H_tilde):
+    a, dZ, _ = backward_mix(dH_t, Z_t, H_prev, H_tilde)
+    return a, dZ, dH_t * Z_t
+
+
+def _bm_candidate_unscaled(dH_t, Z_t, H_prev, H_tilde):
+    a, dZ, _ = backward_mix(dH_t, Z_t, H_prev, H_tilde)
+    return a, dZ, dH_t
+
+
+def _bm_dz_summed(dH_t, Z_t, H_prev, H_tilde):
+    a, dZ, c = backward_mix(dH_t, Z_t, H_prev, H_tilde)
+    return a, dZ.sum(axis=0), c
 
 
 def _bm_cases(rng: np.random.Generator) -> list[Case]:
@@ -504,6 +689,15 @@ register(
             "gradient on the pre-activation A_z); this function returns the gradient on the gate VALUE.": (
                 _bm_sigmoid_derivative
             ),
+            "dH_prev_direct is dH_t * Z_t: along the direct path only the fraction Z_t of H_prev reaches "
+            "H_t (the (1 - Z_t) part is the candidate's, whose own dependence on H_prev is not this "
+            "path).": _bm_direct_unscaled,
+            "dH_tilde is dH_t * (1 - Z_t): the candidate enters H_t with weight 1 - Z_t, not Z_t.": (
+                _bm_candidate_times_Z
+            ),
+            "You forgot the weight of the candidate: dH_tilde = dH_t * (1 - Z_t).": _bm_candidate_unscaled,
+            "dZ_t is per example, (n, h), like Z_t: do not sum it over the batch (that happens only for the "
+            "weights' gradients).": _bm_dz_summed,
         },
         atol=1e-12,
         rtol=1e-10,
