@@ -44,7 +44,7 @@ import numpy as np
 from course_lib.exercises import framework as fw
 from course_lib.exercises import get
 from course_lib.exercises import keys as registered_keys
-from course_lib.grading.isolation import HIDE_VAR, UNPROTECTED, sandbox_problem
+from course_lib.grading.isolation import HIDE_VAR, UNPROTECTED, sandbox_problem, sized_tmpfs
 from course_lib.grading.reports import (
     atomic_write_text,
     class_summary,
@@ -435,7 +435,7 @@ def resolve_keys(
         if not keys:
             raise SystemExit(f"--assignment {assignment}: no registered exercise cell found")
         return keys
-    if exercises:
+    if exercises is not None:  # "" too: an empty --exercises is a mistake, not "grade everything"
         keys = []
         for pat in (s.strip() for s in exercises.split(",")):
             match = [k for k in known if fnmatch.fnmatchcase(k, pat)]
@@ -471,8 +471,12 @@ def write_outputs(
         atomic_write_text(out, gradebook_csv(results, keys))
 
 
+#: Smallest --time-limit accepted, in seconds.
+MIN_TIME_LIMIT = 1.0
+
+
 def _seconds(text: str) -> float:
-    """argparse type of ``--time-limit``: a finite number of seconds > 0."""
+    """argparse type of ``--time-limit``: a finite number of seconds >= :data:`MIN_TIME_LIMIT`."""
     try:
         value = float(text)
     except ValueError:
@@ -480,6 +484,11 @@ def _seconds(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(
             f"expected a number of seconds greater than 0 (the limit cannot be switched off), got {text}"
+        )
+    if value < MIN_TIME_LIMIT:  # e.g. 1e-9 or 0.01: every learner would "time out"
+        raise argparse.ArgumentTypeError(
+            f"expected at least {MIN_TIME_LIMIT:g} s per exercise (less times out correct functions on a "
+            f"busy machine), got {text}"
         )
     if value > 3600:
         raise argparse.ArgumentTypeError(f"expected at most 3600 seconds per exercise, got {text}")
@@ -618,6 +627,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.no_sandbox:
         print(UNPROTECTED, file=sys.stderr)
+    elif not sized_tmpfs():
+        print(
+            "warning: this bubblewrap cannot limit the size of the sandbox's /tmp (--size needs bubblewrap "
+            "0.7 or later): a notebook can fill the machine's memory with files while it is graded",
+            file=sys.stderr,
+        )
     feedback = args.feedback or (args.out.parent / "feedback" if args.out is not None else None)
     hidden = [Path(os.path.abspath(p)) for p in (args.out, args.gradescope, feedback, args.assignment) if p]
     start = time.perf_counter()

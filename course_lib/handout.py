@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: NOT written: {exc}", file=sys.stderr)
             failed += 1
             continue
-        except (OSError, ValueError) as exc:  # not JSON, not a notebook
+        except (OSError, ValueError, RecursionError) as exc:  # not JSON, not a notebook, absurdly nested
             print(f"{path}: NOT written: cannot read it as a notebook ({exc})", file=sys.stderr)
             failed += 1
             continue

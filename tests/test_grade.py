@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -433,6 +434,20 @@ def test_a_detached_process_that_leaves_the_environment_does_not_survive(graded)
         except OSError:
             continue
         assert b"course-grade-daemon-fixture" not in cmdline, f"process {proc.name} survived grading"
+
+
+@needs_sandbox
+def test_files_written_in_memory_cannot_fill_the_machines_ram(graded):
+    # It writes up to 200 MB into each of the sandbox's in-memory folders and reports how much it could:
+    # /tmp and /dev/shm are sized tmpfs (isolation.TMP_MB, SHM_MB); / and /dev are read-only.
+    from course_lib.grading.isolation import SHM_MB, TMP_MB
+
+    assert scores(graded, "attack_fills_memory.ipynb") == (0, 0, 0)
+    text = feedback(graded, "attack_fills_memory.ipynb")
+    found = dict(re.findall(r"(/[a-z/]*) (\d+) MB", text.split("RuntimeError: wrote ", 1)[1].split("\n")[0]))
+    assert set(found) == {"/tmp", "/dev/shm", "/", "/dev"}, text
+    assert int(found["/tmp"]) <= TMP_MB and int(found["/dev/shm"]) <= SHM_MB
+    assert int(found["/"]) == int(found["/dev"]) == 0
 
 
 # ----------------------------------------------------------------------------------------------- units

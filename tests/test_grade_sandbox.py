@@ -72,7 +72,7 @@ def can_write(p):
         return True
     except OSError:
         return False
-report["writable"] = {p: can_write(p) for p in ["/usr", sys.prefix, "/tmp", os.environ["HOME"]]}
+report["writable"] = {p: can_write(p) for p in ["/usr", sys.prefix, "/tmp", os.environ["HOME"], "/", "/dev"]}
 try:
     socket.create_connection(("127.0.0.1", 22), timeout=2)
     report["network"] = "connected"
@@ -119,7 +119,9 @@ def test_what_a_sandboxed_process_sees(tmp_path, monkeypatch):
     assert report["pids"] == [1, 2] and report["ppid"] == 1  # its own PID namespace: nobody else
     assert report["killed_parent"] is True  # SIGKILL to the namespace's first process is ignored
     assert report["visible"] == {p: False for p in looked_for}  # no reference, no book, no classmates
-    assert report["writable"] == {"/usr": False, sys.prefix: False, "/tmp": True, "/tmp/home": True}
+    assert report["writable"] == {  # "/" and "/dev" are in memory too: read-only (/tmp is sized)
+        "/usr": False, sys.prefix: False, "/tmp": True, "/tmp/home": True, "/": False, "/dev": False
+    }
     assert report["network"] != "connected"
     assert report["numpy"] == 3.0  # what a learner's function needs still works
     assert "SECRET_TOKEN" not in report["env"]
@@ -230,6 +232,7 @@ def test_no_submission_matching_the_assignment_warns_and_exits_non_zero(tmp_path
         ("--time-limit", "nan", "greater than 0"),
         ("--time-limit", "inf", "greater than 0"),
         ("--time-limit", "ten", "expected a number of seconds"),
+        ("--time-limit", "1e-9", "expected at least 1 s per exercise"),
         ("--memory-mb", "-5", "expected 0 (no limit) or at least 64 MB"),
         ("--memory-mb", "10", "expected 0 (no limit) or at least 64 MB"),
         ("--memory-mb", "1.5", "expected a whole number of MB"),
@@ -244,6 +247,15 @@ def test_limits_are_validated_before_grading(tmp_path, capsys, option, value, me
     err = capsys.readouterr().err
     assert option in err and message in err
     assert not (tmp_path / "g.csv").exists() and not (tmp_path / "feedback").exists()
+
+
+@pytest.mark.parametrize("value", ["", ",", "lstm.nonexistent"])
+def test_an_empty_or_unknown_exercises_option_is_refused_before_grading(tmp_path, value):
+    shutil.copy(FIXTURES / "good.ipynb", tmp_path / "good.ipynb")
+    with pytest.raises(SystemExit) as exc:
+        grade.main([str(tmp_path / "good.ipynb"), "--exercises", value, "--out", str(tmp_path / "g.csv")])
+    assert "--exercises: no registered exercise matches" in str(exc.value.code)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.ipynb"]  # nothing graded, nothing written
 
 
 def test_out_pointing_at_a_folder_is_refused_before_grading(tmp_path, capsys):

@@ -148,3 +148,11 @@ def test_handout_refuses_to_overwrite_its_input(tmp_path, capsys):
     with pytest.raises(SystemExit):
         handout.main([str(tmp_path / "ch.ipynb"), "--out", str(tmp_path / "file")])
     assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["truncated.ipynb", "deep_json.ipynb", "latin1.ipynb"])
+def test_a_file_that_is_not_a_readable_notebook_is_refused_without_a_traceback(tmp_path, capsys, name):
+    fixture = Path(__file__).resolve().parent / "fixtures" / "grading" / name
+    assert handout.main([str(fixture), "--out", str(tmp_path / "out")]) == 1
+    assert f"{name}: NOT written: cannot read it as a notebook" in capsys.readouterr().err
+    assert list((tmp_path / "out").iterdir()) == []

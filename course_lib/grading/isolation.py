@@ -11,8 +11,11 @@ Each submission's Jupyter kernel runs inside ``bwrap`` (Linux; Debian/Ubuntu pac
   the reference solutions, the book's notebooks with their Solution dropdowns), the submissions folder, the
   assignment notebook, the gradebook and the feedback are simply not there; if one of them lies inside a
   piece that is shown (a ``course_lib`` installed into site-packages), an empty folder is mounted over it;
-* **three private folders**: ``/tmp`` (empty, in memory, gone at the end), the exercise specs and hidden
-  inputs (read-only) and the folder it writes its results to (the only place outside it can read);
+* **three private folders**: ``/tmp`` (empty, in memory, at most :data:`TMP_MB` MB, gone at the end), the
+  exercise specs and hidden inputs (read-only) and the folder it writes its results to (the only place
+  outside it can read); ``/dev/shm`` is a private :data:`SHM_MB` MB; the rest (``/``, ``/dev``) is
+  read-only, so files written in memory cannot exhaust the machine's RAM (the sizes need bubblewrap 0.7
+  or later: :func:`sized_tmpfs`);
 * **no capabilities** (``--cap-drop ALL``), a new session (``--new-session``: no terminal to inject keys
   into), and ``--die-with-parent``: when the kernel, or the worker that started it, ends, the namespace's
   first process ends, and the Linux kernel kills every process left in the namespace, detached or not.
@@ -36,6 +39,11 @@ from pathlib import Path
 #: Environment variable through which the grader tells its workers which paths the kernel must not see.
 HIDE_VAR = "COURSE_GRADE_HIDE"
 
+#: Size of the sandbox's private ``/tmp`` and ``/dev/shm`` (in memory: without a size, a learner could fill
+#: the machine's RAM with files, which the kernel's address-space limit does not count).
+TMP_MB = 128
+SHM_MB = 16
+
 #: Read-only system folders shown inside the sandbox (those that exist).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 
@@ -57,6 +65,20 @@ Grade untrusted notebooks only with the sandbox (Linux + bubblewrap), or inside 
 def bwrap_path() -> str | None:
     """The ``bwrap`` executable, or None."""
     return shutil.which("bwrap") or ("/usr/bin/bwrap" if os.access("/usr/bin/bwrap", os.X_OK) else None)
+
+
+@functools.lru_cache(maxsize=1)
+def sized_tmpfs() -> bool:
+    """Can this ``bwrap`` limit the size of a tmpfs (``--size``: bubblewrap 0.7 or later, not setuid)?"""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return False
+    try:
+        probe = [bwrap, "--dev-bind", "/", "/", "--size", "1048576", "--tmpfs", "/tmp", "true"]
+        proc = subprocess.run(probe, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        return proc.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def python_dirs() -> list[Path]:
@@ -156,12 +178,17 @@ def bwrap_prefix(
         "/proc",
         "--dev",
         "/dev",
+        *(["--size", str(SHM_MB * 2**20)] if sized_tmpfs() else []),
+        "--tmpfs",
+        "/dev/shm",
+        *(["--size", str(TMP_MB * 2**20)] if sized_tmpfs() else []),
         "--tmpfs",
         "/tmp",
     ]
     for _, _, w in sorted(ops, key=lambda o: (o[0], o[1])):
         words += w
     words += ["--dir", home, "--chdir", home, "--unsetenv", "JPY_PARENT_PID", "--setenv", "HOME", home]
+    words += ["--remount-ro", "/dev", "--remount-ro", "/"]  # only the sized tmpfs and `writable` are writable
     return words
 
 
