@@ -12,7 +12,10 @@ measures, on one CPU thread:
   ``course_lib.torch_cells`` uses (``torch.clamp(0.2 x + 0.5, 0, 1)``, ``torch.clamp(x + 3, 0, 6) / 6``),
   each forward only and forward + backward (PyTorch);
 * **a whole layer**: forward + backward of ``course_lib.torch_cells.LSTMLayer`` (batch 64, T = 50, h = 32)
-  with each of the three gate activations.
+  with each of the three gate activations, on both of its paths: the fast one ``forward`` runs by default
+  (``course_lib.fast_layers``: fused gates, hand-written BPTT; a hard sigmoid's slope and offset are folded
+  into the gate weights, so the gate is one clamp) and the readable per-gate loop (``reference=True``,
+  which applies the ``torch.clamp`` formulas above and is differentiated by autograd).
 
 The machine is shared while this runs, so every repetition runs all candidates in a fresh random order
 (interleaved: a burst of load hits all of them alike), and the results are medians over repetitions of the
@@ -37,6 +40,7 @@ from course_lib.torch_cells import LSTMLayer
 from . import write_results
 
 GATES = ("sigmoid", "hard_sigmoid_keras", "hard_sigmoid_torch")
+PATHS = ("fast", "reference")  # LSTMLayer.forward (default) and LSTMLayer(..., reference=True)
 
 
 def _numpy_candidates():
@@ -105,12 +109,17 @@ def elementwise(size: int, repeats: int, rng: np.random.Generator) -> dict:
 
 
 def layer(repeats: int, rng: np.random.Generator, n: int = 64, T: int = 50, h: int = 32) -> dict:
-    """Time forward + backward of an ``LSTMLayer`` with each gate activation (same weights and inputs)."""
+    """Time forward + backward of an ``LSTMLayer`` with each gate activation (same weights and inputs), on the
+    fast path (the default ``forward``) and on the readable per-gate loop (``reference=True``)."""
     torch.manual_seed(0)
     X = torch.randn(n, T, 2)
-    reference = LSTMLayer(2, h, LSTMConfig())
+    params = LSTMLayer(2, h, LSTMConfig()).to_params()
     layers = {
-        g: LSTMLayer.from_params(reference.to_params(), config=LSTMConfig(gate_activation=g)) for g in GATES
+        f"LSTMLayer {path} {g} gates": LSTMLayer.from_params(
+            params, config=LSTMConfig(gate_activation=g), reference=(path == "reference")
+        )
+        for path in PATHS
+        for g in GATES
     }
 
     def run(lay):
@@ -118,9 +127,7 @@ def layer(repeats: int, rng: np.random.Generator, n: int = 64, T: int = 50, h: i
         H_seq, _ = lay(X)
         H_seq.pow(2).mean().backward()
 
-    return measure(
-        {f"LSTMLayer {g} gates": (lambda lay=lay: run(lay)) for g, lay in layers.items()}, repeats, 2, rng
-    )
+    return measure({name: (lambda lay=lay: run(lay)) for name, lay in layers.items()}, repeats, 2, rng)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +156,18 @@ def main(argv: list[str] | None = None) -> int:
             "dtype": "float32",
             "times": elementwise(1_000_000, max(3, args.repeats // 4), rng),
         },
-        "lstm_layer": {"n": 64, "T": 50, "h": 32, "times": layer(max(3, args.repeats // 4), rng)},
+        "lstm_layer": {
+            "n": 64,
+            "T": 50,
+            "h": 32,
+            "paths": {
+                "fast": "LSTMLayer(...) default forward: course_lib.fast_layers (fused gates, hand-written "
+                "BPTT, hard sigmoid folded into the gate weights: one clamp per gate)",
+                "reference": "LSTMLayer(..., reference=True): forward_reference, the per-gate loop "
+                "(torch.clamp formulas), differentiated by autograd",
+            },
+            "times": layer(max(3, args.repeats // 4), rng),
+        },
     }
     for part in ("elementwise_small", "elementwise_large", "lstm_layer"):
         print(part)
