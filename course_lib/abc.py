@@ -200,6 +200,8 @@ def check_tune(text: str) -> AbcReport:
     except ValueError as err:
         return AbcReport(False, str(err))
     signature = _key_signature(fields["K"])
+    m_num = _METER_RE.match(fields["M"].strip())
+    compound = bool(m_num) and int(m_num.group(1)) % 3 == 0 and int(m_num.group(1)) > 3
     body = " ".join(body_lines)
     if not body.strip():
         return AbcReport(False, "empty body")
@@ -218,7 +220,9 @@ def check_tune(text: str) -> AbcReport:
             if not m or int(m.group(1)) < 2:
                 return AbcReport(False, f"'(' not followed by a tuplet number at column {i}")
             p = int(m.group(1))
-            q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p, 2)
+            # ABC 2.1: (2 = 2 in the time of 3, (3 = 3 in 2, (4 = 4 in 3, (6 = 6 in 2, (8 = 8 in 3;
+            # (5, (7, (9 = in the time of 3 in a compound meter (6/8, 9/8, 12/8), else of 2
+            q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p, 3 if compound else 2)
             tuplet_left, tuplet_factor = p, Fraction(q, p)
             i += 2
             continue

@@ -142,6 +142,42 @@ def test_family_claims_hold_in_the_stored_runs():
     assert tests["GRU"][1] < 0.05 and np.median(tests["GRU"][0]) < 0
 
 
+def test_nfg_learns_the_flip_flop_more_slowly_on_every_seed():
+    # the chapter's learning-speed claim: mean log10 of the held-out curve, NFG minus V, per seed
+    r = _family()["flip_flop"]["runs"]["flip_flop"]
+
+    def mean_log(m):
+        return np.array([np.mean(np.log10(x["curve"])) for x in r[m]])
+
+    gap = mean_log("NFG") - mean_log("V")
+    assert gap.size >= 5 and (gap > 0.3).all()
+    adding = _family()["adding"]["runs"]["adding"]
+    gap_adding = np.array(
+        [
+            np.mean(np.log10(a["curve"])) - np.mean(np.log10(b["curve"]))
+            for a, b in zip(adding["NFG"], adding["V"], strict=True)
+        ]
+    )
+    assert (gap_adding > 0.3).sum() == 0  # not behind on the adding problem
+
+
+def test_longer_flip_flop_v_stays_on_the_plateau_nfg_starts_to_learn():
+    res = read_results("lstm_family_flip_flop_T64.json")
+    r = res["results"]
+    assert r["settings"]["T"] == 64 and r["settings"]["steps"] == _family()["flip_flop"]["settings"]["steps"]
+    assert len(res["provenance"]["seeds"]) >= 5
+    final = {m: np.array([x["final"] for x in r["runs"]["flip_flop"][m]]) for m in ("V", "NFG")}
+    assert final["V"].min() > 0.9
+    assert (final["NFG"] < 0.9).sum() >= 4
+    # ... and the same V started with b_f = 2 solves it
+    biased = read_results("lstm_family_flip_flop_T64_forget_bias2.json")["results"]
+    assert biased["settings"]["forget_bias"] == 2.0 and biased["settings"]["T"] == 64
+    assert {k: v for k, v in biased["settings"].items() if k != "forget_bias"} == {
+        k: v for k, v in r["settings"].items() if k != "forget_bias"
+    }
+    assert max(x["final"] for x in biased["runs"]["flip_flop"]["V"]) < 0.01
+
+
 def test_family_rerun_reproduces_the_stored_start():
     from course_lib.experiments.lstm_family import run_one
 

@@ -101,6 +101,15 @@ def test_checker_durations_and_pitches():
     ok = check_tune("M:2/4\nL:1/8\nK:D\nA | (3ABc d2 | A>B c<d | d2 |]\n")
     assert not check_tune("M:2/4\nL:1/8\nK:D\nA | (3ABc d | A>B c<d | d2 |]\n").bars_in_meter
     assert ok.parses and ok.bars_judged == 2 and ok.bars_in_meter
+    # (5: five notes in the time of three in a compound meter (6/8), of two in a simple one (2/4)
+    assert check_tune("M:6/8\nL:1/8\nK:G\nG2A BAG | (5ABcde c3 | G6 |]\n").bars_in_meter
+    assert not check_tune("M:6/8\nL:1/8\nK:G\nG2A BAG | (5ABcde c2 | G6 |]\n").bars_in_meter
+    assert check_tune("M:2/4\nL:1/8\nK:G\nG2A B | (5ABcde c2 | G4 |]\n").bars_in_meter
+    # (2 in 6/8: two notes in the time of three; ties join durations; chords last as their first note
+    assert check_tune("M:6/8\nL:1/8\nK:G\nG2A BAG | (2AB c3 | d3- d2B | [GB]3 [Ac]2B | G6 |]\n").bars_in_meter
+    # endings and repeats are section boundaries: pick-up bars around them are not judged
+    endings = check_tune("M:6/8\nL:1/8\nK:G\nD | GAB c2d | efg dBG |1 ABc BAG :|2 ABc d2 |]\n")
+    assert endings.parses and endings.bars_judged == 1 and endings.bars_in_meter
     ev = notes("M:C\nL:1/8\nK:D\nf2 F c' =c _B,,/2 z\n")
     assert [e[1] for e in ev] == [0.25, 0.125, 0.125, 0.125, 0.0625, 0.125]
     assert [e[2] for e in ev] == [78, 66, 85, 72, 46, None]  # K:D sharpens F and C
@@ -194,6 +203,38 @@ def test_training_carries_and_detaches_the_state(small):
     assert len(log.train_bpc) == 40 and np.mean(log.train_bpc[-5:]) < np.mean(log.train_bpc[:5]) - 0.5
 
 
+def test_training_state_is_carried_detached_and_gradients_clipped(small, monkeypatch):
+    """Window j+1 starts from window j's final state (same values, no graph); the step sees clipped grads."""
+    data, _, vocab = small
+    seen, norms = [], []
+
+    class Recording(CharRNN):
+        def forward(self, x, state=None):
+            logits, new = super().forward(x, state)
+            seen.append((state, new))
+            return logits, new
+
+    real_step = torch.optim.Adam.step
+
+    def step(self, *args, **kwargs):
+        grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
+        norms.append(torch.stack([torch.linalg.vector_norm(g) for g in grads]).norm().item())
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    with one_thread():
+        torch.manual_seed(0)
+        model = Recording(len(vocab), 12, "lstm")
+        train_stateful(model, data["train"][:50], vocab, steps=6, n=3, T=8, lr=1.0, clip_norm=0.05, desc=None)
+    assert seen[0][0] is None  # a pass starts from the zero state
+    for (_, previous), (given, _) in zip(seen[:-1], seen[1:]):
+        assert given is not None, "the state was reset instead of carried"
+        for a, b in zip(given, previous):
+            assert torch.equal(a, b), "carry the values"
+            assert b.requires_grad and not a.requires_grad, "cut the graph (detach) between windows"
+    assert len(norms) == 6 and max(norms) <= 0.05 * (1 + 1e-4), norms
+
+
 def test_stateful_reference_matches_one_long_pass():
     rng = np.random.default_rng(1)
     X, H_0 = rng.normal(size=(3, 7, 4)), rng.normal(size=(3, 5))
@@ -238,7 +279,14 @@ def test_stored_weights_reproduce_the_stored_score():
     with one_thread():
         assert abs(bits_per_char(model, stream(data["valid"]), vocab) - stored["valid_bpc"]) < 1e-3
         tunes = sample_tunes(model, vocab, 3, temperature=1.0, seed=0, prime=data["train"][0] + "\n")
-    assert tunes == res["checks"]["generated"]["1.0"]["tunes"][:3]  # sampling is reproducible
+        again = sample_tunes(model, vocab, 3, temperature=1.0, seed=0, prime=data["train"][0] + "\n")
+    assert tunes == again  # sampling is deterministic under a fixed seed
+    # The stored samples came from these weights, this prime and seed 0. Here they are reproduced exactly;
+    # on another CPU a last-bit difference in the logits may flip one late draw, so what is required is a
+    # long common start (another model, prime or seed would diverge within the first characters).
+    ours, theirs = "\n".join(tunes), "\n".join(res["checks"]["generated"]["1.0"]["tunes"][:3])
+    common = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+    assert common >= min(300, len(theirs)), (common, ours[:common + 20], theirs[:common + 20])
 
 
 def test_short_rerun_of_the_experiment(tmp_path):
@@ -268,6 +316,10 @@ def test_short_rerun_reproduces_the_curve_and_beats_the_best_ngram():
         model = CharRNN(len(vocab), 128, "lstm")
         train_stateful(model, data["train"], vocab, steps=400, seed=0, desc=None)
         rnn_bpc = bits_per_char(model, valid, vocab)
-    stored = [r for r in res["runs"] if r["kind"] == "lstm" and r["seed"] == 0][0]["curve"]
-    assert abs(rnn_bpc - stored["valid_bpc_20k"][stored["steps"].index(400)]) < 0.02
+    curves = {r["seed"]: r["curve"] for r in res["runs"] if r["kind"] == "lstm"}
+    at_400 = {seed: c["valid_bpc_20k"][c["steps"].index(400)] for seed, c in curves.items()}
+    # Same recipe, same seed: on this machine the same number; on another CPU the 400 Adam steps may drift
+    # apart, by at most about the spread between seeds at that point (twice it, or 0.02, is allowed).
+    tolerance = max(0.02, 2 * (max(at_400.values()) - min(at_400.values())))
+    assert abs(rnn_bpc - at_400[0]) < tolerance, (rnn_bpc, at_400, tolerance)
     assert rnn_bpc < ngram_bpc - 0.05, (rnn_bpc, ngram_bpc)

@@ -251,3 +251,21 @@ def test_trains_on_float32_and_loss_decreases():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_experiment_build_model_forget_bias_changes_only_b_f():
+    from course_lib.experiments.lstm_family import build_model
+
+    net0, net2 = build_model("V", 2, 5, 3), build_model("V", 2, 5, 3, forget_bias=2.0)
+    layers = [next(m for m in net.modules() if isinstance(m, LSTMFamilyLayer)) for net in (net0, net2)]
+    p0, p2 = (layer.to_params() for layer in layers)
+    assert p0.keys() == p2.keys()
+    np.testing.assert_array_equal(p0["b_f"], np.zeros(5))
+    np.testing.assert_array_equal(p2["b_f"], np.full(5, 2.0))
+    for k in p0:
+        if k != "b_f":
+            np.testing.assert_array_equal(p0[k], p2[k])  # same seed: the same draw otherwise
+    with pytest.raises(ValueError, match="forget_bias"):
+        build_model("GRU", 2, 5, 3, forget_bias=1.0)
+    with pytest.raises(ValueError, match="forget_bias"):
+        build_model("NFG", 2, 5, 3, forget_bias=1.0)

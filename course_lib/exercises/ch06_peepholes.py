@@ -78,6 +78,29 @@ def _ps_swapped_if(X_t, H_prev, C_prev, **w):
     return _ps(X_t, H_prev, C_prev, w, w["p_f"] * C_prev, w["p_i"] * C_prev, lambda C_t: w["p_o"] * C_t)
 
 
+def _ps_tanh_peep(X_t, H_prev, C_prev, **w):
+    return _ps(
+        X_t,
+        H_prev,
+        C_prev,
+        w,
+        w["p_i"] * np.tanh(C_prev),
+        w["p_f"] * np.tanh(C_prev),
+        lambda C_t: w["p_o"] * np.tanh(C_t),
+    )
+
+
+def _ps_matmul_peep(X_t, H_prev, C_prev, **w):
+    # C_{t-1} @ p_i is (n,), which does not broadcast with the (n, h) pre-activation (n != h): it raises
+    return _ps(X_t, H_prev, C_prev, w, C_prev @ w["p_i"], C_prev @ w["p_f"], lambda C_t: C_t @ w["p_o"])
+
+
+def _ps_no_output_tanh(X_t, H_prev, C_prev, **w):
+    _, C_t = peephole_step(X_t, H_prev, C_prev, **w)
+    O_t = _sig(X_t @ w["W_xo"] + H_prev @ w["W_ho"] + w["b_o"] + w["p_o"] * C_t)
+    return O_t * C_t, C_t
+
+
 def _step_weights(rng, n, d, h, peep_scale=1.5):
     w = {}
     for g in "ifoc":
@@ -140,6 +163,13 @@ register(
             "You swapped p_i and p_f: the input gate's peephole is p_i, the forget gate's is p_f.": (
                 _ps_swapped_if
             ),
+            "Your peepholes read tanh(C); a peephole reads the cell itself: p_i ⊙ C_{t-1}, p_f ⊙ C_{t-1}, "
+            "p_o ⊙ C_t (tanh appears only in H_t = O_t ⊙ tanh(C_t)).": _ps_tanh_peep,
+            "You multiplied the cell by the peephole as a matrix product (C_{t-1} @ p_i, shape (n,)); a "
+            "diagonal peephole is a vector of h weights applied elementwise: p_i ⊙ C_{t-1} is "
+            "p_i * C_prev, shape (n, h).": _ps_matmul_peep,
+            "You wrote H_t = O_t ⊙ C_t; the output passes the cell through tanh: H_t = O_t ⊙ tanh(C_t) "
+            "(without it you have Greff's NOAF variant).": _ps_no_output_tanh,
         },
         atol=1e-10,
         rtol=1e-8,
@@ -186,6 +216,11 @@ def _pc_dh(d, h):
     return np.array([base, base + 3 * h, base + 3 * d * h])
 
 
+def _pc_full_plus_diag(d, h):
+    base = 4 * (d * h + h * h + h)
+    return np.array([base, base + 3 * h, base + 3 * h + 3 * h * h])
+
+
 def _pc_cases(rng: np.random.Generator) -> list[Case]:
     d1, h1 = int(rng.integers(2, 9)), int(rng.integers(10, 30))
     return [
@@ -222,6 +257,9 @@ register(
             "not (d, h).": (
                 _pc_dh
             ),
+            "You added the full (h, h) matrices on top of the diagonal vectors: full peepholes replace the "
+            "vectors (a diagonal peephole is a full matrix whose off-diagonal entries are fixed at 0), so "
+            "the third count is base + 3h², not base + 3h + 3h².": _pc_full_plus_diag,
         },
         atol=0,
         rtol=0,
@@ -299,7 +337,9 @@ register(
         wrong={
             "You used I_t for the forget gate too; the coupling is F_t = 1 − I_t (write as much as you "
             "erase).": _cifg_f_equals_i,
-            "You coupled the gates the wrong way round: I_t multiplies the candidate C_tilde, and "
+            "You coupled the gates the wrong way round (treating the given weights as the forget gate's, "
+            "I_t = 1 − F_t, which is course_lib's LSTMConfig(cifg=True) convention): here, as in Greff et "
+            "al., W_xi, W_hi, b_i make the INPUT gate I_t, which multiplies the candidate C_tilde, and "
             "F_t = 1 − I_t multiplies C_{t-1}.": _cifg_swapped,
             "You kept the whole old cell (F_t = 1, the 1997 LSTM); in CIFG the cell forgets F_t = 1 − I_t.": (
                 _cifg_no_forget
@@ -320,8 +360,7 @@ def forget_to_input(W_xf, W_hf, b_f, p_f):
     """The book's NumPy CIFG keeps the forget gate (I_t = 1 − F_t), Greff's the input gate (F_t = 1 − I_t).
 
     Given the forget-gate weights W_xf (d, h), W_hf (h, h), b_f (h,) and peephole p_f (h,) of the first,
-    return
-    the input-gate weights (W_xi, W_hi, b_i, p_i) of the second that compute the same I_t and F_t.
+    return the input-gate weights (W_xi, W_hi, b_i, p_i) of the second that compute the same I_t and F_t.
     """
     return -W_xf, -W_hf, -b_f, -p_f
 
@@ -344,6 +383,14 @@ def _cv_transposed(W_xf, W_hf, b_f, p_f):
 
 def _cv_no_peep(W_xf, W_hf, b_f, p_f):
     return -W_xf, -W_hf, -b_f, p_f
+
+
+def _cv_bias_kept(W_xf, W_hf, b_f, p_f):
+    return -W_xf, -W_hf, b_f, -p_f
+
+
+def _cv_bias_one_minus(W_xf, W_hf, b_f, p_f):
+    return -W_xf, -W_hf, 1.0 - b_f, -p_f
 
 
 def _cv_cases(rng: np.random.Generator) -> list[Case]:
@@ -388,6 +435,10 @@ register(
             "You forgot to negate the peephole p_f: it is part of the pre-activation A_f as well.": (
                 _cv_no_peep
             ),
+            "You negated the weights and the peephole but kept the bias b_f: the bias is part of the "
+            "pre-activation A_f too, so b_i = −b_f.": _cv_bias_kept,
+            "You wrote b_i = 1 − b_f: the 1 − ... belongs to the gate value, 1 − σ(A_f) = σ(−A_f), so the "
+            "bias only changes sign: b_i = −b_f.": _cv_bias_one_minus,
         },
         atol=1e-12,
         rtol=1e-12,
@@ -437,6 +488,12 @@ def _tg_gain_fixed(delay):
     return 20.0, -20.0 * (1.0 - delta / 2), -20.0, 20.0 * (1.0 - delta / 2)
 
 
+def _tg_threshold_full_step(delay):
+    delta = 1.0 / (delay + 1)
+    k = 20.0 / delta
+    return k, -k * (1.0 - delta), -k, k * (1.0 - delta)
+
+
 def _tg_cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case({"delay": int(D)}, f"delay = {int(D)}", isolates=False) for D in (3, 9, int(rng.integers(5, 40)))
@@ -466,6 +523,9 @@ register(
             ),
             "Your biases have the wrong sign: the output gate must be shut (b_o < 0) until p_o C_t "
             "exceeds k·threshold, the forget gate open (b_f > 0) until then.": _tg_bias_sign,
+            "Your threshold is a whole step below 1, at 1 − delta: the cell reaches that value one step "
+            "before the target, where σ(0) = 0.5 gives half a spike a step too early. Put it half a step "
+            "below, at 1 − delta/2.": _tg_threshold_full_step,
             "Your gain is 20, not 20/delta: the cell moves by only delta per step, so the pre-activation "
             "changes by gain × delta per step; with gain 20 the gates would barely move.": _tg_gain_fixed,
         },

@@ -56,6 +56,15 @@ def _tp_naive(logits, temperature):
     return E / E.sum(axis=-1, keepdims=True)
 
 
+def _tp_not_normalised(logits, temperature):
+    A = logits / temperature
+    return np.exp(A - A.max(axis=-1, keepdims=True))
+
+
+def _tp_power_not_normalised(logits, temperature):
+    return _softmax(logits) ** (1.0 / temperature)
+
+
 def _tp_wrong_axis(logits, temperature):
     A = logits / temperature
     A = A - A.max(axis=0, keepdims=True)
@@ -97,6 +106,10 @@ register(
             "power 1/T, renormalised.": _tp_power_wrong_way,
             "You took exp of the logits without subtracting the row maximum: for large logits exp overflows "
             "(inf / inf = nan).": _tp_naive,
+            "You forgot to normalise: after exp, divide each row by its sum so the probabilities add up "
+            "to 1.": _tp_not_normalised,
+            "You raised the probabilities to the power 1/T (that is the right idea) but did not renormalise: "
+            "each row must be divided by its sum again.": _tp_power_not_normalised,
             "You normalised along the wrong axis: each ROW (one sequence's next character) sums to 1, "
             "axis=-1.": _tp_wrong_axis,
         },
@@ -140,6 +153,10 @@ def _bpc_total(losses, counts):
     return float(np.sum(losses * counts) / np.log(2.0))
 
 
+def _bpc_log2_of_loss(losses, counts):
+    return float(np.log2(np.sum(losses * counts) / np.sum(counts)))
+
+
 def _bpc_cases(rng):
     return [
         Case(
@@ -176,6 +193,8 @@ register(
             "You returned the perplexity exp(loss): bits per character is the loss divided by ln 2 "
             "(perplexity = 2 ** bits).": _bpc_perplexity,
             "You forgot to divide by the number of characters: that is the total in bits.": _bpc_total,
+            "You took log2 OF the loss: the loss is already a log (in nats); convert it with a division by "
+            "ln 2, do not take another logarithm.": _bpc_log2_of_loss,
         },
         output_names=("bits_per_char",),
     )
@@ -239,6 +258,10 @@ def _ng_backoff_D(counts, lower, D):
     return np.maximum(counts - D, 0.0) / N_u + D * lower
 
 
+def _ng_add_D(counts, lower, D):
+    return (counts + D) / (counts.sum() + D * len(counts))
+
+
 def _ngram_cases(rng):
     V = 6
     lower = rng.dirichlet(np.ones(V))
@@ -286,6 +309,8 @@ register(
                 _ng_unseen_uniform
             ),
             "The lower order's weight is D * T(u) / N(u), not D.": _ng_backoff_D,
+            "You ADDED D to every count (add-D, Lidstone smoothing): this model SUBTRACTS D from the seen "
+            "counts and gives that mass to the lower order.": _ng_add_D,
         },
         output_names=("P",),
     )
@@ -351,6 +376,11 @@ def _sr_no_bptt(X, H_0, W_xh, W_hh, b_h, T):
     return H, np.arange(X.shape[1])
 
 
+def _sr_window_number(X, H_0, W_xh, W_hh, b_h, T):
+    H, first = stateful_rnn(X, H_0, W_xh, W_hh, b_h, T)
+    return H, first // T
+
+
 def _sr_ignore_H0(X, H_0, W_xh, W_hh, b_h, T):
     return stateful_rnn(X, np.zeros_like(H_0), W_xh, W_hh, b_h, T)
 
@@ -391,6 +421,8 @@ register(
             "first[t] = t means no backpropagation through time at all: within a window the gradient flows "
             "back to the window's first step.": _sr_no_bptt,
             "You ignored H_0: the first window starts from the given state.": _sr_ignore_H0,
+            "first[t] is the window's first STEP (a time index, e.g. 3 for the second window of T = 3), "
+            "not the window's number.": _sr_window_number,
         },
         atol=1e-10,
         rtol=1e-8,

@@ -52,13 +52,18 @@ TASKS = {
 }
 
 
-def build_model(model: str, d: int, h: int, seed: int) -> SequenceModel:
-    """A one-layer model of kind ``model`` (a Greff variant or "GRU"), drawn after torch.manual_seed(seed)."""
+def build_model(model: str, d: int, h: int, seed: int, forget_bias: float = 0.0) -> SequenceModel:
+    """A one-layer model of kind ``model`` (a Greff variant or "GRU"), drawn after torch.manual_seed(seed).
+
+    forget_bias: the initial ``b_f`` of the LSTM variants that have a forget gate (0 for the others).
+    """
     torch.manual_seed(seed)
     if model == "GRU":
+        if forget_bias != 0.0:
+            raise ValueError(f"forget_bias={forget_bias!r} is for the LSTM variants, not the GRU.")
         layer = torch.nn.GRU(d, h, batch_first=True)
     else:
-        layer = LSTMFamilyLayer(d, h, model)
+        layer = LSTMFamilyLayer(d, h, model, forget_bias=forget_bias)
     return SequenceModel(layer, h, 1)
 
 
@@ -74,11 +79,12 @@ def run_one(
     batch: int,
     eval_every: int,
     n_eval: int = 512,
+    forget_bias: float = 0.0,
 ) -> dict:
     """Train one model on one task with one seed; return its normalised evaluation curve."""
     make, d, baseline, _ = TASKS[task]
     X_eval, y_eval = make(n_eval, T, np.random.default_rng(10_000 + seed))
-    net = build_model(model, d, h, seed)
+    net = build_model(model, d, h, seed, forget_bias)
     history = train(
         net,
         lambda rng: make(batch, T, rng),
@@ -194,6 +200,12 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--eval-every", type=int, default=25)
+    ap.add_argument(
+        "--forget-bias",
+        type=float,
+        default=0.0,
+        help="initial b_f of the variants with a forget gate (default 0; the stored family runs use 0)",
+    )
     ap.add_argument("--quick", action="store_true", help="a tiny run; prints the summary, writes nothing")
     ap.add_argument(
         "--merge",
@@ -230,6 +242,7 @@ def main(argv=None) -> int:
                     lr=args.lr,
                     batch=args.batch,
                     eval_every=args.eval_every,
+                    forget_bias=args.forget_bias,
                 )
                 for s in seeds
             ]
@@ -247,6 +260,7 @@ def main(argv=None) -> int:
             "lr": args.lr,
             "batch": args.batch,
             "eval_every": args.eval_every,
+            "forget_bias": args.forget_bias,
             "n_eval": 512,
             "optimizer": "Adam",
             "clip_norm": 1.0,
