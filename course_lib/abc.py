@@ -140,8 +140,13 @@ _MAJOR_SHARPS = {
     "Db": -5,
     "Gb": -6,
     "Cb": -7,
+    # tonics that only occur with a mode (e.g. K:G#m has the sharps of B major)
+    "G#": 8,
+    "D#": 9,
+    "A#": 10,
+    "E#": 11,
+    "Fb": -8,
 }
-_FIFTHS = ["Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#"]
 
 
 def _key_signature(key: str) -> dict[str, int]:
@@ -150,31 +155,9 @@ def _key_signature(key: str) -> dict[str, int]:
     tonic = m.group(1).upper() + m.group(2)
     mode = (m.group(3) or "").lower()
     # position on the circle of fifths of the tonic as a major key, shifted by the mode
-    names = {
-        "C": 0,
-        "G": 1,
-        "D": 2,
-        "A": 3,
-        "E": 4,
-        "B": 5,
-        "F#": 6,
-        "C#": 7,
-        "F": -1,
-        "Bb": -2,
-        "Eb": -3,
-        "Ab": -4,
-        "Db": -5,
-        "Gb": -6,
-        "Cb": -7,
-        "G#": 8,
-        "D#": 9,
-        "A#": 10,
-        "E#": 11,
-        "Fb": -8,
-    }
-    if tonic not in names:
+    if tonic not in _MAJOR_SHARPS:
         return {}
-    sharps = names[tonic] + _MODE_SHIFT.get(mode, 0)
+    sharps = _MAJOR_SHARPS[tonic] + _MODE_SHIFT.get(mode, 0)
     sig = {}
     if sharps > 0:
         for letter in _SHARP_ORDER[: min(sharps, 7)]:
