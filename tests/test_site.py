@@ -579,3 +579,33 @@ def test_diagrams_are_legible_in_dark_theme(browser, site_url):
     context.close()
     assert not problems, problems
     assert not blocked
+
+
+CAPSTONE_DOC = "book/07_capstone_folk_tunes"
+
+
+def test_the_capstone_page_plays_a_generated_tune(browser, site_url):
+    """The tune synthesised in the capstone notebook is embedded in the page and plays in Chromium."""
+    blocked: list[str] = []
+    context = sh.new_guarded_context(browser, blocked)
+    tab = context.new_page()
+    tab.goto(site_url + CAPSTONE_DOC + ".html")
+    tab.wait_for_load_state("load")
+    assert tab.locator("audio").count() >= 1, "no <audio> element on the capstone page"
+    # Muted playback needs no user gesture under Chromium's autoplay policy; it still decodes and plays.
+    state = tab.evaluate(
+        """async () => {
+            const audio = document.querySelector("audio");
+            audio.muted = true;
+            await audio.play();
+            await new Promise(resolve => setTimeout(resolve, 600));
+            return {time: audio.currentTime, paused: audio.paused, duration: audio.duration,
+                    error: audio.error && audio.error.code, src: (audio.currentSrc || "").slice(0, 15)};
+        }"""
+    )
+    context.close()
+    assert state["error"] is None, state
+    assert state["src"].startswith("data:audio/wav"), state
+    assert 1.0 <= state["duration"] <= 30.0, state
+    assert state["time"] > 0.1, state
+    assert not blocked
